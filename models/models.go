@@ -1,0 +1,172 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/pipecast/pipecast/models/cycle"
+	"github.com/pipecast/pipecast/models/flow"
+	"github.com/pipecast/pipecast/models/forecast"
+	"github.com/pipecast/pipecast/models/funnel"
+	"github.com/pipecast/pipecast/models/segments"
+	"github.com/pipecast/pipecast/models/shape"
+	"github.com/pipecast/pipecast/models/winprob"
+	store "github.com/pipecast/pipecast/sql"
+)
+
+// Options holds every model family's settings; it is the `models:` section
+// of pipecast.yaml.
+type Options struct {
+	Funnel   funnel.Options   `yaml:"funnel"`
+	Cycle    cycle.Options    `yaml:"cycle"`
+	Flow     flow.Options     `yaml:"flow"`
+	Shape    shape.Options    `yaml:"shape"`
+	WinProb  winprob.Options  `yaml:"winprob"`
+	Forecast forecast.Options `yaml:"forecast"`
+	Segments segments.Options `yaml:"segments"`
+}
+
+// Default returns the settings used when pipecast.yaml says nothing.
+func Default() Options {
+	return Options{
+		Funnel:   funnel.Default(),
+		Cycle:    cycle.Default(),
+		Flow:     flow.Default(),
+		Shape:    shape.Default(),
+		WinProb:  winprob.Default(),
+		Forecast: forecast.Default(),
+		Segments: segments.Default(),
+	}
+}
+
+// Model is one family of metrics and the tables it writes.
+type Model struct {
+	Name        string
+	Tables      []string
+	Definitions []store.Definition
+	Run         func(ctx context.Context, r *store.Run, opt Options) error
+}
+
+// All lists the models in the order they run: later ones may read the
+// tables of earlier ones.
+func All() []Model {
+	return []Model{
+		{Name: "asof", Tables: []string{"asof_deals"}, Definitions: asofDefinitions, Run: runAsOf},
+		{Name: "funnel", Tables: funnel.Tables, Definitions: funnel.Definitions,
+			Run: func(ctx context.Context, r *store.Run, o Options) error { return funnel.Run(ctx, r, o.Funnel) }},
+		{Name: "cycle", Tables: cycle.Tables, Definitions: cycle.Definitions,
+			Run: func(ctx context.Context, r *store.Run, o Options) error { return cycle.Run(ctx, r, o.Cycle) }},
+		{Name: "flow", Tables: flow.Tables, Definitions: flow.Definitions,
+			Run: func(ctx context.Context, r *store.Run, o Options) error { return flow.Run(ctx, r, o.Flow) }},
+		{Name: "shape", Tables: shape.Tables, Definitions: shape.Definitions,
+			Run: func(ctx context.Context, r *store.Run, o Options) error { return shape.Run(ctx, r, o.Shape) }},
+		{Name: "winprob", Tables: winprob.Tables, Definitions: winprob.Definitions,
+			Run: func(ctx context.Context, r *store.Run, o Options) error { return winprob.Run(ctx, r, o.WinProb) }},
+		{Name: "forecast", Tables: forecast.Tables, Definitions: forecast.Definitions,
+			Run: func(ctx context.Context, r *store.Run, o Options) error { return forecast.Run(ctx, r, o.Forecast) }},
+		{Name: "segments", Tables: segments.Tables, Definitions: segments.Definitions,
+			Run: func(ctx context.Context, r *store.Run, o Options) error { return segments.Run(ctx, r, o.Segments) }},
+	}
+}
+
+// ErrNoData means there is nothing to compute from.
+var ErrNoData = errors.New("no deals in the database")
+
+// RunInfo says what a run did.
+type RunInfo struct {
+	ID     string
+	AsOf   time.Time
+	Models []string
+	Tables []string
+}
+
+// RunAll recomputes every model as of asOf (zero: the latest timestamp in
+// the data) in one transaction, so a failed or interrupted run leaves the
+// previous results in place.
+func RunAll(ctx context.Context, db *store.DB, asOf time.Time, opt Options, log *slog.Logger) (*RunInfo, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	if asOf.IsZero() {
+		t, err := LatestTimestamp(ctx, db.DB)
+		if err != nil {
+			return nil, err
+		}
+		asOf = t
+	}
+	info := &RunInfo{ID: uuid.NewString(), AsOf: asOf.UTC()}
+	started := time.Now().UTC()
+	err := db.Tx(ctx, func(ctx context.Context, c *store.Conn) error {
+		r := &store.Run{Conn: c, ID: info.ID, AsOf: info.AsOf, Log: log}
+		for _, m := range All() {
+			t0 := time.Now()
+			if err := m.Run(ctx, r, opt); err != nil {
+				return fmt.Errorf("model %s: %w", m.Name, err)
+			}
+			log.Debug("model done", "model", m.Name, "seconds", time.Since(t0).Seconds())
+			info.Models = append(info.Models, m.Name)
+			info.Tables = append(info.Tables, m.Tables...)
+		}
+		if err := writeDefinitions(ctx, c); err != nil {
+			return err
+		}
+		_, err := c.ExecContext(ctx, `INSERT INTO model_runs (run_id, as_of, started_at, finished_at, models)
+			VALUES (?, ?, ?, ?, ?)`, info.ID, info.AsOf, started, time.Now().UTC(), strings.Join(info.Models, ","))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return info, nil
+}
+
+// LatestTimestamp is the default as-of date: the latest moment the data
+// speaks of (creation, stage entry or close), not the wall clock, so the same
+// export gives the same numbers whenever it is run.
+func LatestTimestamp(ctx context.Context, db *sql.DB) (time.Time, error) {
+	var t sql.NullTime
+	err := db.QueryRowContext(ctx, `SELECT greatest(
+		(SELECT max(created_at) FROM deals),
+		(SELECT max(closed_at) FROM deals),
+		(SELECT max(entered_at) FROM stage_history))`).Scan(&t)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if !t.Valid {
+		return time.Time{}, ErrNoData
+	}
+	return t.Time.UTC(), nil
+}
+
+// runAsOf materialises the pipeline as it stood at the as-of date, the input
+// most models start from.
+func runAsOf(ctx context.Context, r *store.Run, _ Options) error {
+	return r.Replace(ctx, "asof_deals", "SELECT * FROM deals_at($as_of)")
+}
+
+var asofDefinitions = []store.Definition{
+	{Family: "asof", Table: "asof_deals", Metric: "deal as of a date",
+		Definition: "Every deal created on or before the as-of date, with the stage, status, amount, rep probability and expected close date it had then, read from stage history; a value history never recorded is taken from the deal's current record. A deal is open at the as-of date unless the last stage it entered by then is a won or lost stage."},
+}
+
+// writeDefinitions replaces metric_definitions with every model's own.
+func writeDefinitions(ctx context.Context, c *store.Conn) error {
+	if _, err := c.ExecContext(ctx, "DELETE FROM metric_definitions"); err != nil {
+		return err
+	}
+	for _, m := range All() {
+		for _, d := range m.Definitions {
+			if _, err := c.ExecContext(ctx, "INSERT INTO metric_definitions VALUES (?, ?, ?, ?)", d.Family, d.Table, d.Metric, d.Definition); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

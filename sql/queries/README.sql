@@ -1,0 +1,1 @@
+-- placeholder so the embed pattern has a file; each model adds its folder.

@@ -1,0 +1,53 @@
+-- As-of reconstruction: the pipeline exactly as it stood at a past moment t,
+-- from stage history (and amount, probability and expected close date
+-- history where the export kept them). Current values are used for a past
+-- date only where history holds no value at all for that field.
+
+-- Every stage entry up to t.
+CREATE MACRO history_at(t) AS TABLE
+    SELECT * FROM stage_history WHERE entered_at <= t;
+
+-- Every deal created by t, with its stage, status, amount, probability and
+-- expected close date as they were at t.
+CREATE MACRO deals_at(t) AS TABLE
+    WITH h AS (
+        SELECT deal_id,
+               arg_max(stage, seq)                                         AS stage,
+               max(entered_at)                                             AS stage_entered_at,
+               count(*)                                                    AS stage_changes,
+               arg_max(amount, seq) FILTER (WHERE amount IS NOT NULL)      AS amount,
+               arg_max(amount_base, seq) FILTER (WHERE amount_base IS NOT NULL) AS amount_base,
+               arg_max(probability, seq) FILTER (WHERE probability IS NOT NULL) AS probability,
+               arg_max(expected_close_date, seq) FILTER (WHERE expected_close_date IS NOT NULL) AS expected_close_date
+        FROM stage_history
+        WHERE entered_at <= t
+        GROUP BY deal_id
+    ),
+    first_values AS (  -- the earliest recorded value stands for the time before it
+        SELECT deal_id,
+               arg_min(stage, seq)                                         AS stage,
+               arg_min(amount, seq) FILTER (WHERE amount IS NOT NULL)      AS amount,
+               arg_min(amount_base, seq) FILTER (WHERE amount_base IS NOT NULL) AS amount_base,
+               arg_min(probability, seq) FILTER (WHERE probability IS NOT NULL) AS probability,
+               arg_min(expected_close_date, seq) FILTER (WHERE expected_close_date IS NOT NULL) AS expected_close_date
+        FROM stage_history
+        GROUP BY deal_id
+    )
+    SELECT d.deal_id, d.dataset, d.account_id, d.name, d.owner, d.team, d.pipeline,
+           coalesce(h.stage, f.stage, d.stage)                            AS stage,
+           coalesce(h.stage_entered_at, d.created_at)                     AS stage_entered_at,
+           coalesce(h.stage_changes, 0)                                   AS stage_changes,
+           CASE WHEN s.kind IN ('won', 'lost') THEN s.kind ELSE 'open' END AS status,
+           CASE WHEN s.kind IN ('won', 'lost') THEN h.stage_entered_at END AS closed_at,
+           coalesce(h.amount, f.amount, d.amount)                         AS amount,
+           d.currency,
+           coalesce(h.amount_base, f.amount_base, d.amount_base)          AS amount_base,
+           coalesce(h.probability, f.probability, d.probability)          AS probability,
+           coalesce(h.expected_close_date, f.expected_close_date, d.expected_close_date) AS expected_close_date,
+           d.created_at, d.deal_type, d.forecast_category, d.source, d.lost_reason,
+           d.list_amount, d.history
+    FROM deals d
+    LEFT JOIN h USING (deal_id)
+    LEFT JOIN first_values f USING (deal_id)
+    LEFT JOIN stages s ON s.pipeline = d.pipeline AND s.stage = coalesce(h.stage, f.stage, d.stage)
+    WHERE d.created_at <= t;

@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func openTemp(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "p.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "p.duckdb")
+	for i := 0; i < 2; i++ {
+		db, err := Open(ctx, path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := db.SchemaVersion(ctx)
+		if err != nil || v != LatestVersion() {
+			t.Fatalf("version %d, %v; want %d", v, err, LatestVersion())
+		}
+		db.Close()
+	}
+	ro, err := Open(ctx, path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if _, err := ro.ExecContext(ctx, "CREATE TABLE x (a INT)"); err == nil {
+		t.Fatal("read-only database accepted a write")
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if _, err := Open(ctx, filepath.Join(dir, "missing.duckdb"), Options{ReadOnly: true}); !errors.Is(err, ErrNoDatabase) {
+		t.Fatalf("missing file: %v", err)
+	}
+	junk := filepath.Join(dir, "junk.duckdb")
+	os.WriteFile(junk, []byte("this is not a database, just text that is long enough to look like a header block"), 0o644)
+	if _, err := Open(ctx, junk, Options{}); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("junk file: %v", err)
+	}
+}
+
+func TestTxRollsBack(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	boom := errors.New("boom")
+	err := db.Tx(ctx, func(ctx context.Context, c *Conn) error {
+		if _, err := c.ExecContext(ctx, "INSERT INTO settings VALUES ('a', 'b')"); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	var n int
+	db.QueryRowContext(ctx, "SELECT count(*) FROM settings").Scan(&n)
+	if n != 0 {
+		t.Fatalf("rolled-back insert is visible: %d rows", n)
+	}
+}
+
+func TestDealsAtUsesHistoryNotCurrentValues(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	mustExec(t, db, `INSERT INTO stages VALUES ('p','A',1,'open',0.1),('p','B',2,'open',0.5),('p','Won',3,'won',1),('p','Lost',4,'lost',0)`)
+	mustExec(t, db, `INSERT INTO deals (deal_id, dataset, pipeline, stage, status, amount, currency, amount_base, created_at, closed_at)
+		VALUES ('d1','x','p','Won','won',300,'EUR',300,'2024-01-01','2024-03-01')`)
+	mustExec(t, db, `INSERT INTO stage_history (dataset, deal_id, seq, stage, entered_at, amount, amount_base) VALUES
+		('x','d1',1,'A','2024-01-01',100,100),('x','d1',2,'B','2024-02-01',200,200),('x','d1',3,'Won','2024-03-01',300,300)`)
+	cases := []struct {
+		at     string
+		n      int
+		stage  string
+		status string
+		amount float64
+	}{
+		{"2023-12-31", 0, "", "", 0},
+		{"2024-01-15", 1, "A", "open", 100},
+		{"2024-02-15", 1, "B", "open", 200},
+		{"2024-03-02", 1, "Won", "won", 300},
+	}
+	for _, c := range cases {
+		at, _ := time.Parse("2006-01-02", c.at)
+		rows, err := db.QueryContext(ctx, "SELECT stage, status, amount FROM deals_at(?::TIMESTAMP)", at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for rows.Next() {
+			n++
+			var stage, status string
+			var amount float64
+			rows.Scan(&stage, &status, &amount)
+			if stage != c.stage || status != c.status || amount != c.amount {
+				t.Errorf("at %s: %s %s %v; want %s %s %v", c.at, stage, status, amount, c.stage, c.status, c.amount)
+			}
+		}
+		rows.Close()
+		if n != c.n {
+			t.Errorf("at %s: %d deals, want %d", c.at, n, c.n)
+		}
+	}
+}
+
+func TestQueryFrameAndAppend(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	err := db.WithConn(ctx, func(ctx context.Context, c *Conn) error {
+		fr, err := c.QueryFrame(ctx, "SELECT range AS i, range * 0.5 AS f, 'x' || range AS s, TIMESTAMP '2024-01-01' + INTERVAL (range) DAY AS t FROM range(3)")
+		if err != nil {
+			return err
+		}
+		if fr.N != 3 || fr.Float("f")[2] != 1 || fr.String("s")[1] != "x1" || fr.Int("i")[2] != 2 || fr.Time("t")[1].Day() != 2 {
+			t.Errorf("frame: %+v", fr)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustExec(t *testing.T, db *DB, q string) {
+	t.Helper()
+	if _, err := db.ExecContext(context.Background(), q); err != nil {
+		t.Fatal(err)
+	}
+}
