@@ -620,7 +620,6 @@ func openParquet(ctx context.Context, db *sql.DB, path string) (*Table, error) {
 	return t, nil
 }
 
-
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		return s[:i]

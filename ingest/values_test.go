@@ -82,7 +82,9 @@ func TestParseProbability(t *testing.T) {
 
 func TestParseTime(t *testing.T) {
 	berlin, _ := time.LoadLocation("Europe/Berlin")
-	utc := func(y int, m time.Month, d, hh, mm, ss int) time.Time { return time.Date(y, m, d, hh, mm, ss, 0, time.UTC) }
+	utc := func(y int, m time.Month, d, hh, mm, ss int) time.Time {
+		return time.Date(y, m, d, hh, mm, ss, 0, time.UTC)
+	}
 	cases := []struct {
 		in   string
 		opt  ValueOptions
