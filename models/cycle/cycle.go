@@ -85,7 +85,7 @@ func Run(ctx context.Context, r *store.Run, opt Options) error {
 	if err := runStages(ctx, r, opt); err != nil {
 		return err
 	}
-	return r.Exec(ctx, "DROP TABLE IF EXISTS cycle_obs; DROP TABLE IF EXISTS cycle_visits; DROP TABLE IF EXISTS cycle_stage_threshold")
+	return r.Exec(ctx, "DROP TABLE IF EXISTS cycle_obs;\nDROP TABLE IF EXISTS cycle_visits;\nDROP TABLE IF EXISTS cycle_stage_threshold;", nil)
 }
 
 type segment struct {
@@ -95,7 +95,7 @@ type segment struct {
 }
 
 func runCycle(ctx context.Context, r *store.Run, opt Options) error {
-	if err := r.Exec(ctx, store.Query("cycle/observations.sql")); err != nil {
+	if err := r.Exec(ctx, store.Query("cycle/observations.sql"), nil); err != nil {
 		return fmt.Errorf("cycle observations: %w", err)
 	}
 	g, err := r.QueryFrame(ctx, store.Query("cycle/groups.sql"))

@@ -2,7 +2,6 @@ package cycle
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -280,7 +279,6 @@ func TestCycleHandWorked(t *testing.T) {
 	}
 }
 
-var _ = sql.Named
 
 func TestPrintSummary(t *testing.T) {
 	if !testing.Verbose() {
@@ -291,6 +289,16 @@ func TestPrintSummary(t *testing.T) {
 	for _, q := range []string{"SELECT * EXCLUDE (as_of, run_id, note) FROM cycle_summary ORDER BY ALL", "SELECT * EXCLUDE (as_of, run_id) FROM stage_durations ORDER BY ALL", "SELECT * EXCLUDE (as_of, run_id) FROM stalled_deals"} {
 		for _, r := range rows(t, db, q) {
 			t.Log(r)
+		}
+	}
+}
+
+func TestCycleBeforeAnyDeal(t *testing.T) {
+	db := openDB(t, cycleFixture()...)
+	runModel(t, db, day("2023-01-01"), Default())
+	for _, tbl := range Tables {
+		if g := rows(t, db, "SELECT count(*) AS n FROM "+tbl); num(g[0]["n"]) != 0 {
+			t.Errorf("%s: %v rows before any deal", tbl, g[0]["n"])
 		}
 	}
 }

@@ -22,7 +22,7 @@ type stageGroup struct {
 // runStages writes stage_durations (Kaplan-Meier per visit and cumulative)
 // and stalled_deals (open deals past their stage's threshold).
 func runStages(ctx context.Context, r *store.Run, opt Options) error {
-	if err := r.Exec(ctx, store.Query("cycle/visits.sql")); err != nil {
+	if err := r.Exec(ctx, store.Query("cycle/visits.sql"), nil); err != nil {
 		return fmt.Errorf("stage visits: %w", err)
 	}
 	g, err := r.QueryFrame(ctx, store.Query("cycle/visit_groups.sql"))
@@ -86,7 +86,7 @@ func runStages(ctx context.Context, r *store.Run, opt Options) error {
 // writeStalled writes each stage's threshold inputs to a temporary table
 // and computes stalled_deals from them in SQL.
 func writeStalled(ctx context.Context, r *store.Run, opt Options, groups []stageGroup, pct []float64) error {
-	if err := r.Exec(ctx, "CREATE OR REPLACE TEMP TABLE cycle_stage_threshold (pipeline VARCHAR, stage VARCHAR, pct_days DOUBLE, p_win DOUBLE)"); err != nil {
+	if err := r.Exec(ctx, "CREATE OR REPLACE TEMP TABLE cycle_stage_threshold (pipeline VARCHAR, stage VARCHAR, pct_days DOUBLE, p_win DOUBLE)", nil); err != nil {
 		return err
 	}
 	schema := arrow.NewSchema([]arrow.Field{

@@ -75,7 +75,7 @@ func (t *table) row(vals ...any) {
 // write (re)creates the table and appends the rows, stamped with the run.
 func (t *table) write(ctx context.Context, r *store.Run) error {
 	defer t.b.Release()
-	if err := r.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s (%s)", store.Quote(t.name), t.ddl)); err != nil {
+	if err := r.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s (%s)", store.Quote(t.name), t.ddl), nil); err != nil {
 		return fmt.Errorf("create %s: %w", t.name, err)
 	}
 	rec := t.b.NewRecordBatch()
@@ -83,7 +83,7 @@ func (t *table) write(ctx context.Context, r *store.Run) error {
 	if err := r.Append(ctx, t.name, rec); err != nil {
 		return err
 	}
-	return r.Exec(ctx, fmt.Sprintf("UPDATE %s SET as_of = $as_of, run_id = $run_id", store.Quote(t.name)))
+	return r.Exec(ctx, fmt.Sprintf("UPDATE %s SET as_of = $as_of, run_id = $run_id", store.Quote(t.name)), nil)
 }
 
 // nan is the NULL of a DOUBLE column.

@@ -107,7 +107,7 @@ func Run(ctx context.Context, r *store.Run, opt Options) error {
 		return err
 	}
 	// The targets are configuration, a handful of rows.
-	if err := r.Exec(ctx, "CREATE OR REPLACE TEMP TABLE flow_targets (pipeline VARCHAR, target DOUBLE)"); err != nil {
+	if err := r.Exec(ctx, "CREATE OR REPLACE TEMP TABLE flow_targets (pipeline VARCHAR, target DOUBLE)", nil); err != nil {
 		return err
 	}
 	targets := map[string]float64{}
@@ -123,7 +123,7 @@ func Run(ctx context.Context, r *store.Run, opt Options) error {
 	}
 	sort.Strings(names)
 	for _, p := range names {
-		if err := r.Exec(ctx, "INSERT INTO flow_targets VALUES ($p, $t)", sql.Named("p", p), sql.Named("t", targets[p])); err != nil {
+		if err := r.Exec(ctx, "INSERT INTO flow_targets VALUES ($p, $t)", map[string]any{"p": p, "t": targets[p]}); err != nil {
 			return err
 		}
 	}
@@ -132,5 +132,5 @@ func Run(ctx context.Context, r *store.Run, opt Options) error {
 		sql.Named("window_months", opt.WindowMonths), sql.Named("qualified_stage", opt.QualifiedStage)); err != nil {
 		return err
 	}
-	return r.Exec(ctx, "DROP TABLE IF EXISTS flow_targets")
+	return r.Exec(ctx, "DROP TABLE IF EXISTS flow_targets", nil)
 }

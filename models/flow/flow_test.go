@@ -288,3 +288,11 @@ func TestTargetPeriod(t *testing.T) {
 		}
 	}
 }
+
+func TestFlowBeforeAnyDeal(t *testing.T) {
+	db := openDB(t, velocityFixture()...)
+	runModel(t, db, day("2020-01-01"), Default())
+	if g := rows(t, db, "SELECT count(*) AS n FROM deal_flow"); num(g[0]["n"]) != 0 {
+		t.Errorf("deal_flow: %v rows", g[0]["n"])
+	}
+}
