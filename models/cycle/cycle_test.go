@@ -279,7 +279,6 @@ func TestCycleHandWorked(t *testing.T) {
 	}
 }
 
-
 func TestPrintSummary(t *testing.T) {
 	if !testing.Verbose() {
 		t.Skip()
