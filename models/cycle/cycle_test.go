@@ -279,19 +279,6 @@ func TestCycleHandWorked(t *testing.T) {
 	}
 }
 
-func TestPrintSummary(t *testing.T) {
-	if !testing.Verbose() {
-		t.Skip()
-	}
-	db := openDB(t, cycleFixture()...)
-	runModel(t, db, day("2024-07-01"), Default())
-	for _, q := range []string{"SELECT * EXCLUDE (as_of, run_id, note) FROM cycle_summary ORDER BY ALL", "SELECT * EXCLUDE (as_of, run_id) FROM stage_durations ORDER BY ALL", "SELECT * EXCLUDE (as_of, run_id) FROM stalled_deals"} {
-		for _, r := range rows(t, db, q) {
-			t.Log(r)
-		}
-	}
-}
-
 func TestCycleBeforeAnyDeal(t *testing.T) {
 	db := openDB(t, cycleFixture()...)
 	runModel(t, db, day("2023-01-01"), Default())
