@@ -2,7 +2,6 @@ package funnel
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 
@@ -65,21 +64,9 @@ func Run(ctx context.Context, r *store.Run, opt Options) (err error) {
 			}
 		}
 	}()
-	fy := sql.Named("fy_start", opt.FiscalYearStartMonth)
-	for _, step := range []struct {
-		file string
-		args []any
-	}{
-		{"funnel/stage_rank.sql", nil},
-		{"funnel/steps.sql", nil},
-		{"funnel/deals.sql", []any{fy}},
-		{"funnel/counts.sql", nil},
-		{"funnel/wilson_table.sql", nil},
-		{"funnel/winprob_table.sql", nil},
-	} {
-		if err := r.Exec(ctx, store.Query(step.file), step.args...); err != nil {
-			return fmt.Errorf("funnel %s: %w", step.file, err)
-		}
+	params := map[string]any{"fy_start": opt.FiscalYearStartMonth}
+	if err := r.Exec(ctx, store.Query("funnel/prepare.sql"), params); err != nil {
+		return fmt.Errorf("funnel: prepare: %w", err)
 	}
 	if err := writeWilson(ctx, r, opt.WilsonZ); err != nil {
 		return err
