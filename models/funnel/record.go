@@ -2,6 +2,7 @@ package funnel
 
 import (
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -10,7 +11,8 @@ import (
 
 // record builds one Arrow record batch column by column, for the few small
 // result tables computed in Go. Columns are declared as "name:type" with type
-// s (string), i (int64) or f (float64); every column is nullable.
+// s (string), i (int64), f (float64) or t (timestamp, UTC); every column is
+// nullable.
 type record struct {
 	b *array.RecordBuilder
 }
@@ -27,6 +29,8 @@ func newRecord(cols ...string) *record {
 			dt = arrow.PrimitiveTypes.Int64
 		case "f":
 			dt = arrow.PrimitiveTypes.Float64
+		case "t":
+			dt = &arrow.TimestampType{Unit: arrow.Microsecond}
 		default:
 			panic("funnel: unknown column type " + c)
 		}
@@ -38,7 +42,10 @@ func newRecord(cols ...string) *record {
 func (r *record) str(i int, v string)    { r.b.Field(i).(*array.StringBuilder).Append(v) }
 func (r *record) int(i int, v int64)     { r.b.Field(i).(*array.Int64Builder).Append(v) }
 func (r *record) float(i int, v float64) { r.b.Field(i).(*array.Float64Builder).Append(v) }
-func (r *record) null(i int)             { r.b.Field(i).AppendNull() }
+func (r *record) time(i int, v time.Time) {
+	r.b.Field(i).(*array.TimestampBuilder).Append(arrow.Timestamp(v.UnixMicro()))
+}
+func (r *record) null(i int) { r.b.Field(i).AppendNull() }
 func (r *record) batch() arrow.RecordBatch {
 	return r.b.NewRecordBatch()
 }
