@@ -20,43 +20,61 @@ WITH checks (ord, "check", detail) AS (
     (14, 'account_not_found', 'deal account_id is not in accounts'),
     (15, 'account_stub',      'deal account is a stub known only from deals (no accounts row in the export)')
 ),
-entry_flags AS (
+per_deal AS (  -- offending entries per deal, one aggregation over the entries
     SELECT dataset, deal_id,
-           coalesce(kind IN ('open', 'won') AND prev_max_open IS NULL AND rnk > 1, false)   AS late_entry,
-           coalesce(kind IN ('open', 'won') AND rnk > prev_max_open + 1, false)             AS skipped_stage,
-           coalesce(kind = 'open' AND prev_kind = 'open' AND rnk < prev_rnk, false)          AS backward_move,
-           coalesce(kind = 'open' AND prev_kind IN ('won', 'lost'), false)                   AS reopened,
-           coalesce(kind IN ('won', 'lost') AND prev_kind IN ('won', 'lost') AND stage <> prev_stage, false) AS terminal_changed,
-           coalesce(stage = prev_stage, false)                                               AS repeated_entry,
-           kind IS NULL                                                                      AS unknown_stage
+           count(*) FILTER (WHERE kind IN ('open', 'won') AND prev_max_open IS NULL AND rnk > 1)   AS late_entry,
+           count(*) FILTER (WHERE kind IN ('open', 'won') AND rnk > prev_max_open + 1)             AS skipped_stage,
+           count(*) FILTER (WHERE kind = 'open' AND prev_kind = 'open' AND rnk < prev_rnk)          AS backward_move,
+           count(*) FILTER (WHERE kind = 'open' AND prev_kind IN ('won', 'lost'))                   AS reopened,
+           count(*) FILTER (WHERE kind IN ('won', 'lost') AND prev_kind IN ('won', 'lost') AND stage <> prev_stage) AS terminal_changed,
+           count(*) FILTER (WHERE stage = prev_stage)                                               AS repeated_entry,
+           count(*) FILTER (WHERE kind IS NULL)                                                     AS unknown_stage
     FROM funnel_steps
+    GROUP BY dataset, deal_id
+),
+entry_wide AS (
+    SELECT dataset,
+           count(*) FILTER (WHERE late_entry > 0)       AS late_entry_deals,       sum(late_entry)       AS late_entry_rows,
+           count(*) FILTER (WHERE skipped_stage > 0)    AS skipped_stage_deals,    sum(skipped_stage)    AS skipped_stage_rows,
+           count(*) FILTER (WHERE backward_move > 0)    AS backward_move_deals,    sum(backward_move)    AS backward_move_rows,
+           count(*) FILTER (WHERE reopened > 0)         AS reopened_deals,         sum(reopened)         AS reopened_rows,
+           count(*) FILTER (WHERE terminal_changed > 0) AS terminal_changed_deals, sum(terminal_changed) AS terminal_changed_rows,
+           count(*) FILTER (WHERE repeated_entry > 0)   AS repeated_entry_deals,   sum(repeated_entry)   AS repeated_entry_rows,
+           count(*) FILTER (WHERE unknown_stage > 0)    AS unknown_stage_deals,    sum(unknown_stage)    AS unknown_stage_rows
+    FROM per_deal
+    GROUP BY dataset
 ),
 entry_counts AS (
-    SELECT dataset, "check", count(DISTINCT deal_id) FILTER (WHERE flagged) AS deals, count(*) FILTER (WHERE flagged) AS "rows"
-    FROM (UNPIVOT entry_flags ON late_entry, skipped_stage, backward_move, reopened, terminal_changed, repeated_entry, unknown_stage
-          INTO NAME "check" VALUE flagged)
-    GROUP BY ALL
+    SELECT dataset, "check", deals, "rows" FROM entry_wide
+    UNPIVOT ((deals, "rows") FOR "check" IN (
+        (late_entry_deals, late_entry_rows) AS 'late_entry',
+        (skipped_stage_deals, skipped_stage_rows) AS 'skipped_stage',
+        (backward_move_deals, backward_move_rows) AS 'backward_move',
+        (reopened_deals, reopened_rows) AS 'reopened',
+        (terminal_changed_deals, terminal_changed_rows) AS 'terminal_changed',
+        (repeated_entry_deals, repeated_entry_rows) AS 'repeated_entry',
+        (unknown_stage_deals, unknown_stage_rows) AS 'unknown_stage'))
 ),
-deal_flags AS (
-    SELECT dataset, deal_id,
-           entries > 0 AND reach_rank IS NULL AS no_open_stage,
-           entries = 0                        AS no_history,
-           record_status IN ('won', 'lost') AND closed_at <= $as_of
-               AND NOT coalesce(status = record_status AND CAST(last_entered_at AS DATE) = CAST(closed_at AS DATE), false)
-                                              AS closed_terminal_mismatch,
-           history = 'rebuilt'                AS history_rebuilt,
-           history = 'partial'                AS history_partial,
-           coalesce(trim(account_id), '') = '' AS no_account,
-           coalesce(trim(account_id), '') <> '' AND NOT account_found AS account_not_found,
-           account_stub
+deal_wide AS (
+    SELECT dataset,
+           count(*) FILTER (WHERE entries > 0 AND reach_rank IS NULL) AS no_open_stage,
+           count(*) FILTER (WHERE entries = 0)                        AS no_history,
+           count(*) FILTER (WHERE record_status IN ('won', 'lost') AND closed_at <= $as_of
+               AND NOT coalesce(status = record_status AND CAST(last_entered_at AS DATE) = CAST(closed_at AS DATE), false))
+                                                                      AS closed_terminal_mismatch,
+           count(*) FILTER (WHERE history = 'rebuilt')                AS history_rebuilt,
+           count(*) FILTER (WHERE history = 'partial')                AS history_partial,
+           count(*) FILTER (WHERE coalesce(trim(account_id), '') = '') AS no_account,
+           count(*) FILTER (WHERE coalesce(trim(account_id), '') <> '' AND NOT account_found) AS account_not_found,
+           count(*) FILTER (WHERE account_stub)                       AS account_stub
     FROM funnel_deals
+    GROUP BY dataset
 ),
 deal_counts AS (
-    SELECT dataset, "check", count(*) FILTER (WHERE flagged) AS deals, count(*) FILTER (WHERE flagged) AS "rows"
-    FROM (UNPIVOT deal_flags ON no_open_stage, no_history, closed_terminal_mismatch, history_rebuilt, history_partial,
-                               no_account, account_not_found, account_stub
-          INTO NAME "check" VALUE flagged)
-    GROUP BY ALL
+    SELECT dataset, "check", deals, deals AS "rows"
+    FROM (UNPIVOT deal_wide ON no_open_stage, no_history, closed_terminal_mismatch, history_rebuilt, history_partial,
+                              no_account, account_not_found, account_stub
+          INTO NAME "check" VALUE deals)
 ),
 counts AS (
     SELECT * FROM entry_counts UNION ALL SELECT * FROM deal_counts

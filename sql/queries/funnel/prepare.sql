@@ -51,10 +51,6 @@ WITH per_deal AS (
            arg_max(entered_at, seq) FILTER (WHERE kind IS NOT NULL)   AS last_entered_at
     FROM funnel_steps
     GROUP BY deal_id
-),
-fy AS (
-    SELECT deal_id, created_at - to_months(CAST($fy_start AS INTEGER) - 1) AS shifted
-    FROM deals WHERE created_at <= $as_of
 )
 SELECT d.deal_id, d.dataset, d.pipeline, d.account_id, d.history, d.status AS record_status, d.closed_at,
        coalesce(p.entries, 0) AS entries,
@@ -65,8 +61,9 @@ SELECT d.deal_id, d.dataset, d.pipeline, d.account_id, d.history, d.status AS re
        CASE WHEN p.last_kind = 'open' THEN r.rnk END AS cur_rank,
        strftime(d.created_at, '%Y-%m')                                          AS cohort_month,
        CAST(year(d.created_at) AS VARCHAR) || '-Q' || CAST(quarter(d.created_at) AS VARCHAR) AS cohort_quarter,
-       'FY' || CAST(year(fy.shifted) + CASE WHEN $fy_start > 1 THEN 1 ELSE 0 END AS VARCHAR)
-            || '-Q' || CAST(quarter(fy.shifted) AS VARCHAR)                     AS fiscal_quarter,
+       -- fiscal year named by the calendar year it ends in: shift back by the months before its start
+       'FY' || CAST(year(d.created_at - to_months(CAST($fy_start AS INTEGER) - 1)) + CASE WHEN $fy_start > 1 THEN 1 ELSE 0 END AS VARCHAR)
+            || '-Q' || CAST(quarter(d.created_at - to_months(CAST($fy_start AS INTEGER) - 1)) AS VARCHAR) AS fiscal_quarter,
        coalesce(nullif(trim(d.owner), ''), '(none)')     AS owner,
        coalesce(nullif(trim(d.team), ''), '(none)')      AS team,
        coalesce(nullif(trim(d.deal_type), ''), '(none)') AS deal_type,
@@ -76,7 +73,6 @@ SELECT d.deal_id, d.dataset, d.pipeline, d.account_id, d.history, d.status AS re
        a.account_id IS NOT NULL AS account_found,
        coalesce(a.stub, false)  AS account_stub
 FROM deals d
-JOIN fy USING (deal_id)
 LEFT JOIN per_deal p USING (deal_id)
 LEFT JOIN funnel_stage_rank r ON r.pipeline = d.pipeline AND r.stage = p.last_stage
 LEFT JOIN accounts a ON a.account_id = d.account_id
