@@ -136,7 +136,6 @@ func normaliseDealType(s string) (string, bool) {
 	return "", false
 }
 
-
 func (l *loader) deal(ctx context.Context, v *rowValues, ra *Recognised) error {
 	id, _, err := v.text("deal_id", true)
 	if err != nil {
