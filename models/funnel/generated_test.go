@@ -125,7 +125,7 @@ func (m genModel) generate(tb testing.TB, db *store.DB, n int, seed uint64) {
 // as-of date, so no deal is still open in a denominator.
 func TestFunnelMatchesGeneratorTruth(t *testing.T) {
 	m := genModel{adv: [6]float64{0.8, 0.7, 0.6, 0.65, 0.75, 0.85}}
-	n := 20000
+	n := 10000
 	if testing.Short() {
 		n = 4000
 	}
@@ -164,7 +164,7 @@ func TestMarkovMatchesGeneratorTruth(t *testing.T) {
 		skip: [6]float64{0.05, 0.1, 0, 0.05, 0, 0},
 		back: [6]float64{0, 0.05, 0.1, 0.1, 0.15, 0.1},
 	}
-	n := 20000
+	n := 10000
 	if testing.Short() {
 		n = 4000
 	}
