@@ -65,16 +65,16 @@ func Run(ctx context.Context, r *store.Run, opt Options) error {
 	if err := opt.validate(); err != nil {
 		return err
 	}
-	params := []any{
-		sql.Named("cust_months", opt.CustomerWindowMonths),
-		sql.Named("rev_months", opt.RevenueWindowMonths),
-		sql.Named("a_cut", opt.ACutoff),
-		sql.Named("b_cut", opt.BCutoff),
-		sql.Named("court_months", opt.CourtingWindowMonths),
-		sql.Named("commit_years", opt.CommitmentYears),
-		sql.Named("conv_pipelines", opt.ConvergencePipelines),
+	params := map[string]any{
+		"cust_months":    opt.CustomerWindowMonths,
+		"rev_months":     opt.RevenueWindowMonths,
+		"a_cut":          opt.ACutoff,
+		"b_cut":          opt.BCutoff,
+		"court_months":   opt.CourtingWindowMonths,
+		"commit_years":   opt.CommitmentYears,
+		"conv_pipelines": opt.ConvergencePipelines,
 	}
-	if err := r.Exec(ctx, store.Query("segments/deals.sql"), used("segments/deals.sql", params)...); err != nil {
+	if err := r.Exec(ctx, store.Query("segments/deals.sql"), params); err != nil {
 		return fmt.Errorf("segments deal types: %w", err)
 	}
 	for _, t := range []struct{ table, file string }{
@@ -87,34 +87,17 @@ func Run(ctx context.Context, r *store.Run, opt Options) error {
 			return err
 		}
 	}
-	return r.Exec(ctx, "DROP TABLE IF EXISTS seg_deals")
+	return r.Exec(ctx, "DROP TABLE IF EXISTS seg_deals", nil)
 }
 
-// used keeps the named parameters a query mentions: DuckDB rejects unused ones.
-func used(file string, params []any) []any {
-	q := store.Query(file)
+// used binds the named parameters a query mentions, other than the run's
+// own ($as_of, $run_id), which Replace binds: DuckDB rejects unused ones.
+func used(file string, params map[string]any) []any {
 	var out []any
-	for _, p := range params {
-		if containsParam(q, p.(sql.NamedArg).Name) {
-			out = append(out, p)
+	for _, name := range store.ParamNames(store.Query(file)) {
+		if v, ok := params[name]; ok {
+			out = append(out, sql.Named(name, v))
 		}
 	}
 	return out
-}
-
-func containsParam(q, name string) bool {
-	s := "$" + name
-	for i := 0; i+len(s) <= len(q); i++ {
-		if q[i:i+len(s)] == s {
-			end := i + len(s)
-			if end == len(q) {
-				return true
-			}
-			c := q[end]
-			if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-				return true
-			}
-		}
-	}
-	return false
 }

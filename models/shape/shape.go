@@ -70,7 +70,7 @@ func Run(ctx context.Context, r *store.Run, opt Options) error {
 		return err
 	}
 	for _, f := range []string{"shape/closed.sql", "shape/aggregate.sql"} {
-		if err := r.Exec(ctx, store.Query(f)); err != nil {
+		if err := r.Exec(ctx, store.Query(f), nil); err != nil {
 			return fmt.Errorf("shape %s: %w", f, err)
 		}
 	}
@@ -87,7 +87,7 @@ func Run(ctx context.Context, r *store.Run, opt Options) error {
 		return err
 	}
 	for _, t := range []string{"shape_verdict", "shape_agg", "shape_closed", "shape_cut"} {
-		if err := r.Exec(ctx, "DROP TABLE IF EXISTS "+store.Quote(t)); err != nil {
+		if err := r.Exec(ctx, "DROP TABLE IF EXISTS "+store.Quote(t), nil); err != nil {
 			return err
 		}
 	}
@@ -157,7 +157,7 @@ func writeCuts(ctx context.Context, r *store.Run, opt Options) error {
 		stages = append(stages, cut.name)
 		positions = append(positions, cut.position)
 	}
-	if err := r.Exec(ctx, `CREATE OR REPLACE TEMP TABLE shape_cut (pipeline VARCHAR, cut_stage VARCHAR, cut_position BIGINT)`); err != nil {
+	if err := r.Exec(ctx, `CREATE OR REPLACE TEMP TABLE shape_cut (pipeline VARCHAR, cut_stage VARCHAR, cut_position BIGINT)`, nil); err != nil {
 		return err
 	}
 	rec := record([]string{"pipeline", "cut_stage"}, [][]string{names, stages}, []string{"cut_position"}, [][]int64{positions}, nil, nil)
@@ -247,7 +247,7 @@ func writeVerdicts(ctx context.Context, r *store.Run, opt Options) error {
 			int(fr.Int("passed_deals")[i]), int(fr.Int("passed_won")[i]))
 	}
 	if err := r.Exec(ctx, `CREATE OR REPLACE TEMP TABLE shape_verdict
-		(key BIGINT, early_loss_lo DOUBLE, early_loss_hi DOUBLE, shape VARCHAR, reason VARCHAR)`); err != nil {
+		(key BIGINT, early_loss_lo DOUBLE, early_loss_hi DOUBLE, shape VARCHAR, reason VARCHAR)`, nil); err != nil {
 		return err
 	}
 	rec := record([]string{"shape", "reason"}, [][]string{shapes, reasons}, []string{"key"}, [][]int64{keys},
