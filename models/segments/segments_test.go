@@ -265,6 +265,9 @@ func TestHandFixture(t *testing.T) {
 		for j, c := range dcols {
 			check(t, fmt.Sprint("deal ", w[0]), c, gotD[i][c], w[j])
 		}
+		check(t, fmt.Sprint("deal ", w[0]), "pipeline", gotD[i]["pipeline"], "default")
+		check(t, fmt.Sprint("deal ", w[0]), "owner", gotD[i]["owner"], nil)
+		check(t, fmt.Sprint("deal ", w[0]), "team", gotD[i]["team"], nil)
 	}
 
 	s := rows(t, db, "SELECT * FROM segment_summary")
