@@ -44,12 +44,37 @@ type Format interface {
 	Recognise(header []string) (*Recognised, error)
 }
 
-// formats is every format pipecast reads, in the order auto-detection tries
-// them; canonical is always last so a CRM's own export wins when it fits.
-var formats = []Format{canonicalFormat{}}
+// Canonical is the format of shared/spec/canonical-export.md.
+func Canonical() Format { return canonicalFormat{} }
 
-// FormatNames lists the formats --format accepts.
-func FormatNames() []string {
+// NewRecord returns an empty record of a role, for a Mapper to fill.
+func NewRecord(role Role) Record {
+	n := len(roleFields[role])
+	return Record{Role: role, Values: make([]string, n), Cols: make([]string, n)}
+}
+
+// Set puts a value for a canonical field, naming the source column it came
+// from. An unknown field is a programming error.
+func (r Record) Set(field, value, sourceColumn string) {
+	i := fieldIndex(r.Role, field)
+	r.Values[i] = value
+	r.Cols[i] = sourceColumn
+}
+
+// Get returns a field's value.
+func (r Record) Get(field string) string { return r.Values[fieldIndex(r.Role, field)] }
+
+// FieldNames lists a role's canonical fields.
+func FieldNames(role Role) []string {
+	var out []string
+	for _, f := range roleFields[role] {
+		out = append(out, f.name)
+	}
+	return out
+}
+
+// FormatNames lists the names of formats.
+func FormatNames(formats []Format) []string {
 	var out []string
 	for _, f := range formats {
 		out = append(out, f.Name())
@@ -60,7 +85,7 @@ func FormatNames() []string {
 // recognise picks the format for a table: the named one, or with "auto" the
 // first that fits. An unrecognised table gets an error naming the closest
 // format and the columns it lacks.
-func recognise(name string, t *Table) (*Recognised, error) {
+func recognise(formats []Format, name string, t *Table) (*Recognised, error) {
 	if name == "" || name == "auto" {
 		var errs []string
 		for _, f := range formats {
@@ -89,7 +114,7 @@ func recognise(name string, t *Table) (*Recognised, error) {
 			return r, nil
 		}
 	}
-	return nil, fmt.Errorf("unknown format %q (known: auto, %s)", name, strings.Join(FormatNames(), ", "))
+	return nil, usageErr{fmt.Errorf("unknown format %q (known: auto, %s)", name, strings.Join(FormatNames(formats), ", "))}
 }
 
 func closest(errs []string) string {
@@ -134,3 +159,12 @@ func (m *Mapping) Map(row Row, emit func(Record)) error {
 	emit(Record{Role: m.Role, Values: vals, Cols: m.Names})
 	return nil
 }
+
+// usageErr marks a mistake in the options rather than the data.
+type usageErr struct{ error }
+
+func (u usageErr) Unwrap() error { return ErrUsage }
+
+// ErrUsage marks an error in how ingest was asked to run (an unknown format
+// name), as opposed to a problem with the files.
+var ErrUsage = fmt.Errorf("usage")

@@ -23,8 +23,11 @@ import (
 type Options struct {
 	// Dataset names the export being loaded; a new ingest of the same
 	// dataset replaces all of its rows (a snapshot), other datasets stay.
-	Dataset      string
-	Format       string // "auto" (default), "canonical", or a CRM format name
+	Dataset string
+	Format  string // "auto" (default), "canonical", or a CRM format name
+	// Formats are the formats auto-detection tries, in order; nil means
+	// canonical only. The CLI passes every CRM adapter, then canonical.
+	Formats      []Format
 	Pipelines    []Pipeline
 	BaseCurrency string
 	Rates        map[string]float64 // base-currency units per unit of currency
@@ -114,6 +117,9 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 	if opt.Limits == (Limits{}) {
 		opt.Limits = DefaultLimits()
 	}
+	if len(opt.Formats) == 0 {
+		opt.Formats = []Format{Canonical()}
+	}
 	book, err := newStageBook(opt.Pipelines)
 	if err != nil {
 		return nil, err
@@ -138,7 +144,7 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 			return nil, err
 		}
 		for _, t := range tables {
-			ra, err := recognise(opt.Format, t)
+			ra, err := recognise(opt.Formats, opt.Format, t)
 			if err != nil {
 				for _, t := range tables {
 					t.Close()

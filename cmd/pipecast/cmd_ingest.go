@@ -39,7 +39,7 @@ database as it was. Ingesting the same export twice gives the same data.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.format, "format", "auto", "export format: auto or "+strings.Join(ingest.FormatNames(), ", "))
+	f.StringVar(&o.format, "format", "auto", "export format: auto or "+strings.Join(ingest.FormatNames(formats()), ", "))
 	f.StringVar(&o.dataset, "dataset", "", "dataset name (default from config: \"default\"); a new ingest of a dataset replaces it")
 	f.BoolVar(&o.strict, "strict", false, "exit 1 when any row was rejected (the good rows still load)")
 	return cmd
@@ -49,6 +49,7 @@ func (a *app) runIngest(cmd *cobra.Command, o ingestOptions, paths []string) err
 	ctx := cmd.Context()
 	opt := a.cfg.ingestOptions()
 	opt.Format = o.format
+	opt.Formats = formats()
 	if o.dataset != "" {
 		opt.Dataset = o.dataset
 	}
@@ -121,4 +122,10 @@ func (a *app) printRejectSummary(ctx context.Context, db *store.DB, runID string
 	}
 	fmt.Fprintf(a.stdout, "all of them: pipecast sql \"SELECT * FROM ingest_rejects WHERE run_id = '%s'\"\n", runID)
 	return rows.Err()
+}
+
+// formats lists every export format ingest recognises, CRM adapters first
+// and the canonical format last.
+func formats() []ingest.Format {
+	return []ingest.Format{ingest.Canonical()}
 }

@@ -144,6 +144,9 @@ func sqlError(err error, query string) error {
 		pos = fmt.Sprintf(" (line %s, column %d)", m[1], max(col, 1))
 	}
 	first := strings.TrimSpace(firstLine(msg))
+	if strings.Contains(first, "read-only mode") {
+		return fmt.Errorf("%s (pipecast sql opens the database read-only; pass --write to change it)", strings.TrimSuffix(first, "!"))
+	}
 	return fmt.Errorf("%s%s", first, pos)
 }
 

@@ -44,7 +44,7 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.Is(err, ingest.ErrUsage):
 		return exitUsage
 	case errors.Is(err, store.ErrBusy), errors.Is(err, store.ErrDamaged), errors.Is(err, store.ErrNoDatabase):
 		return exitDatabase
