@@ -298,20 +298,39 @@ func (c *chain) step(r *rand.Rand, s int) (int, float64) {
 	return typ, math.Exp(c.mu[s][typ] + c.sd[typ]*r.NormFloat64())
 }
 
-// stepGiven draws the next exit of a deal that has already spent e days in
-// s: the type from the posterior, the holding time from its log-normal
-// truncated to (e, inf), by inverting the upper tail. It returns the days
-// still to spend.
-func (c *chain) stepGiven(r *rand.Rand, s int, e float64) (int, float64) {
-	w, ok := c.posterior(s, e)
-	typ := pick(r, &w)
-	if !ok || e <= 0 {
-		if !ok {
-			return typ, 1.0 / 24
-		}
+// given is the state of a deal that has already spent e days in open
+// stage s: its exit-type posterior and each type's survival at e, computed
+// once for all its forward paths.
+type given struct {
+	s    int
+	e    float64
+	w    [nExit]float64
+	surv [nExit]float64
+	ok   bool
+}
+
+func (c *chain) given(s int, e float64) given {
+	g := given{s: s, e: e}
+	g.w, g.ok = c.posterior(s, e)
+	for j := 0; j < nExit; j++ {
+		g.surv[j] = lnSurv(e, c.mu[s][j], c.sd[j])
+	}
+	return g
+}
+
+// stepGiven draws the next exit of a deal in state g: the type from the
+// posterior, the holding time from its log-normal truncated to (e, inf), by
+// inverting the upper tail. It returns the days still to spend.
+func (c *chain) stepGiven(r *rand.Rand, g *given) (int, float64) {
+	s, e := g.s, g.e
+	typ := pick(r, &g.w)
+	if !g.ok {
+		return typ, 1.0 / 24
+	}
+	if e <= 0 {
 		return typ, math.Exp(c.mu[s][typ] + c.sd[typ]*r.NormFloat64())
 	}
-	tail := lnSurv(e, c.mu[s][typ], c.sd[typ]) * (1 - r.Float64()) // in (0, S(e)]
+	tail := g.surv[typ] * (1 - r.Float64()) // in (0, S(e)]
 	t := math.Exp(c.mu[s][typ] + c.sd[typ]*math.Sqrt2*math.Erfcinv(2*tail))
 	if !(t > e) || math.IsInf(t, 0) {
 		return typ, 1.0 / 24

@@ -37,6 +37,7 @@ type DealTruth struct {
 	DealID, Team, Owner, DealType string
 	LogitOffset                   float64 // the deal's features' shift of every stage's forward logit
 	PWinAtCreation                float64 // exact P(eventually won) when created
+	PEarlyLoss                    float64 // exact P(finally lost at or before Qualification), at creation
 	PWinAtAsOf                    float64 // exact P(eventually won | state at AsOf); 1/0 for closed deals
 	Open                          bool    // open at AsOf
 	// P(won within Periods[0] / Periods[1]) by forward simulation; open
@@ -194,7 +195,7 @@ func (w *world) truth() *Truth {
 					dt := &t.Deals[i]
 					*dt = DealTruth{
 						DealID: w.ex.Deals[i].DealID, Team: teamDefs[d.team].name, Owner: w.owners[d.owner].name,
-						DealType: w.ex.Deals[i].DealType, LogitOffset: d.off, PWinAtCreation: sv.h[d.start],
+						DealType: w.ex.Deals[i].DealType, LogitOffset: d.off, PWinAtCreation: sv.h[d.start], PEarlyLoss: sv.early[d.start],
 						PWonNextMonth: math.NaN(), PWonNextQuarter: math.NaN(),
 						FinalStatus: "lost", FinalClosedAt: toTime(d.finalAt),
 					}
@@ -216,8 +217,9 @@ func (w *world) truth() *Truth {
 						if paths > 0 {
 							pcg.Seed(uint64(w.opt.Seed)^0x5851f42d4c957f2d, uint64(i))
 							var hit [2]int
+							g := c.given(s, e)
 							for p := 0; p < paths; p++ {
-								won[p], fac[p] = c.forward(r, s, e, w.asOf, horizon)
+								won[p], fac[p] = c.forward(r, &g, w.asOf, horizon)
 								for k := 0; k < 2; k++ {
 									if won[p] >= pw[k][0] && won[p] < pw[k][1] {
 										hit[k]++
@@ -466,13 +468,12 @@ func quantile(x []float64, q float64) float64 {
 	return x[lo] + (h-float64(lo))*(x[lo+1]-x[lo])
 }
 
-// forward simulates the future of a deal that has been in open stage s for
-// e days at asOf, until it is won, finally lost or passes horizon. It
+// forward simulates the future of a deal in state g at asOf, until it is won, finally lost or passes horizon. It
 // returns the time it was won (math.MaxInt64 if not by horizon) and the
 // product of its amount changes.
-func (c *chain) forward(r *rand.Rand, s int, e float64, asOf, horizon int64) (int64, float64) {
-	t, f := asOf, 1.0
-	typ, days := c.stepGiven(r, s, e)
+func (c *chain) forward(r *rand.Rand, g *given, asOf, horizon int64) (int64, float64) {
+	t, f, s := asOf, 1.0, g.s
+	typ, days := c.stepGiven(r, g)
 	for {
 		t += secs(days)
 		if t >= horizon {

@@ -487,4 +487,3 @@ func (w *world) simulate() {
 		w.ex.Accounts[i].CreatedAt = toTime(min(dateOf(c)+9*3600, limit))
 	}
 }
-

@@ -92,10 +92,10 @@ func (t *Truth) Write(dir string) error {
 	var errs []error
 	add := func(name string, fn func(*csvw)) { errs = append(errs, writeFile(filepath.Join(dir, name), fn)) }
 	add("deals.csv", func(c *csvw) {
-		c.header([]string{"deal_id", "team", "owner", "deal_type", "logit_offset", "true_p_win_at_creation", "true_p_win_at_asof", "open", "true_p_won_next_month", "true_p_won_next_quarter", "final_status", "final_closed_at"})
+		c.header([]string{"deal_id", "team", "owner", "deal_type", "logit_offset", "true_p_win_at_creation", "true_p_early_loss", "true_p_win_at_asof", "open", "true_p_won_next_month", "true_p_won_next_quarter", "final_status", "final_closed_at"})
 		for i := range t.Deals {
 			d := &t.Deals[i]
-			c.str(d.DealID).str(d.Team).str(d.Owner).str(d.DealType).g(d.LogitOffset).g(d.PWinAtCreation).g(d.PWinAtAsOf).
+			c.str(d.DealID).str(d.Team).str(d.Owner).str(d.DealType).g(d.LogitOffset).g(d.PWinAtCreation).g(d.PEarlyLoss).g(d.PWinAtAsOf).
 				bool(d.Open).g(d.PWonNextMonth).g(d.PWonNextQuarter).str(d.FinalStatus).ts(d.FinalClosedAt).end()
 		}
 	})
