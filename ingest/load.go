@@ -72,6 +72,7 @@ var ErrNoDeals = errors.New("no deals file among the inputs")
 type dealInfo struct {
 	pipeline *pipelineIndex
 	rate     float64
+	line     int // where the deal was first seen, for duplicate messages
 }
 
 // loader holds one ingest's state.
@@ -198,10 +199,22 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 			}
 			delete(l.pending, role)
 		}
+		deals := 0
 		for _, f := range rep.Files {
+			if f.Read != f.Loaded+f.Rejected {
+				return fmt.Errorf("internal error: %s: read %d rows but loaded %d and rejected %d", f.name(), f.Read, f.Loaded, f.Rejected)
+			}
 			rep.Read += f.Read
 			rep.Loaded += f.Loaded
 			rep.Rejected += f.Rejected
+			if f.Role == RoleDeals {
+				deals += f.Read
+			}
+		}
+		if deals == 0 {
+			// A deals file with a header and nothing else is almost always a
+			// failed export; loading it would replace the snapshot with none.
+			return fmt.Errorf("%w: the deals file has a header but no rows: nothing loaded (the database is unchanged)", ErrUnusable)
 		}
 		return l.finish(ctx, rep, started)
 	})
@@ -347,7 +360,11 @@ func (l *loader) readTable(ctx context.Context, t *Table, ra *Recognised) (*File
 		if errors.As(err, &re) {
 			fr.Read++
 			fr.Rejected++
-			if err := l.reject(ctx, fr, row.Line, "", "", re.reason); err != nil {
+			value := ""
+			if row.Cells != nil {
+				value = truncate(strings.Join(row.Cells, string(t.delim())))
+			}
+			if err := l.reject(ctx, fr, row.Line, "", value, re.reason); err != nil {
 				return nil, err
 			}
 			continue
@@ -405,7 +422,7 @@ func (l *loader) record(ctx context.Context, fr *FileReport, line int, rec Recor
 }
 
 func (l *loader) check(ctx context.Context, fr *FileReport, line int, rec Record, vo ValueOptions, ra *Recognised) (bool, error) {
-	v := &rowValues{rec: rec, vo: vo, now: l.now}
+	v := &rowValues{rec: rec, vo: vo, now: l.now, line: line}
 	var err error
 	switch rec.Role {
 	case RoleDeals:
