@@ -91,6 +91,9 @@ type loader struct {
 	out      map[Role]*batch
 	histOrd  int64
 	pending  map[Role][]pendingRecord
+	// firstReject describes the first rejected row, for the error when
+	// nothing at all could be loaded.
+	firstReject string
 }
 
 type pendingRecord struct {
@@ -199,7 +202,7 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 			}
 			delete(l.pending, role)
 		}
-		deals := 0
+		deals, dealsLoaded := 0, 0
 		for _, f := range rep.Files {
 			if f.Read != f.Loaded+f.Rejected {
 				return fmt.Errorf("internal error: %s: read %d rows but loaded %d and rejected %d", f.name(), f.Read, f.Loaded, f.Rejected)
@@ -209,12 +212,19 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 			rep.Rejected += f.Rejected
 			if f.Role == RoleDeals {
 				deals += f.Read
+				dealsLoaded += f.Loaded
 			}
 		}
 		if deals == 0 {
 			// A deals file with a header and nothing else is almost always a
 			// failed export; loading it would replace the snapshot with none.
 			return fmt.Errorf("%w: the deals file has a header but no rows: nothing loaded (the database is unchanged)", ErrUnusable)
+		}
+		if dealsLoaded == 0 {
+			// Every deal rejected: replacing the snapshot with an empty one
+			// would lose data for nothing; say why the first one failed.
+			return fmt.Errorf("%w: no deal could be loaded: all %d deal rows were rejected (first: %s); the database is unchanged",
+				ErrUnusable, deals, l.firstReject)
 		}
 		return l.finish(ctx, rep, started)
 	})
@@ -333,7 +343,7 @@ func (l *loader) readTable(ctx context.Context, t *Table, ra *Recognised) (*File
 	if ra.DateOrder != "" {
 		vo.DateOrder = ra.DateOrder
 	}
-	if ra.DecimalComma {
+	if ra.DecimalComma || t.DecimalComma {
 		vo.DecimalComma = true
 	}
 	if ra.Role == RoleAccounts {
@@ -445,6 +455,9 @@ func (l *loader) check(ctx context.Context, fr *FileReport, line int, rec Record
 }
 
 func (l *loader) reject(ctx context.Context, fr *FileReport, line int, column, value, reason string) error {
+	if l.firstReject == "" {
+		l.firstReject = fmt.Sprintf("%s line %d: %s", fr.name(), line, reason)
+	}
 	b := l.rejects
 	b.str(0, l.runID, true)
 	b.str(1, fr.name(), true)

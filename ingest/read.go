@@ -58,6 +58,9 @@ type Table struct {
 	Detail string
 	// Serial reports that numbers in date columns are Excel serial dates.
 	Serial bool
+	// DecimalComma reports that numbers use a decimal comma (a CSV
+	// separated by semicolons).
+	DecimalComma bool
 	next   func() (Row, error) // io.EOF at the end
 	close  func() error
 	size   int64
@@ -263,6 +266,12 @@ func openCSV(path string, size int64, lim Limits) (*Table, error) {
 	if delim != ',' {
 		detail += fmt.Sprintf(", delimiter %q", delim)
 	}
+	// Semicolons separate fields where the comma is the decimal mark (Excel
+	// in most of Europe): "2.000" there is two thousand, not two.
+	decimalComma := delim == ';'
+	if decimalComma {
+		detail += ", decimal comma"
+	}
 	guard := &recordGuard{r: r, comma: byte(delim), max: int64(lim.MaxRowBytes), recordLine: 1}
 	cr2 := csv.NewReader(guard)
 	cr2.Comma = delim
@@ -290,7 +299,7 @@ func openCSV(path string, size int64, lim Limits) (*Table, error) {
 		return nil, fmt.Errorf("%w: %s has %d columns, over the limit of %d (limits.max_columns)", ErrUnusable, path, len(header), lim.MaxColumns)
 	}
 	t := &Table{Path: path, Kind: "csv", Header: header, Detail: detail, size: size, close: f.Close,
-		pos: func() int64 { return cr.n }, comma: delim}
+		pos: func() int64 { return cr.n }, comma: delim, DecimalComma: decimalComma}
 	// read returns the next record, a rejected row (*rowError) or a fatal
 	// error.
 	read := func() (Row, error) {
@@ -645,7 +654,7 @@ func openJSONL(path string, size int64, lim Limits) (*Table, error) {
 	if maxRow <= 0 {
 		maxRow = 64 << 20
 	}
-	sc.Buffer(make([]byte, 0, 1<<20), maxRow)
+	sc.Buffer(make([]byte, 0, min(1<<20, maxRow)), maxRow)
 	line := 0
 	decode := func() (map[string]any, []string, error) {
 		for sc.Scan() {
