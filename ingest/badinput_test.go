@@ -81,7 +81,7 @@ var badCases = []badCase{
 			"SELECT strftime(closed_at, '%Y-%m-%d') FROM deals WHERE deal_id = 'D3'":       "2024-02-20"}},
 	{name: "date_formats", read: 4, loaded: 3, opt: func(o *Options) { o.Values.DateOrder = DateDMY },
 		rejects: []wantReject{{line: 3, column: "created_at", reason: "not a real date"}},
-		checks: map[string]any{"SELECT strftime(created_at, '%Y-%m-%d') FROM deals WHERE deal_id = 'D4'": "2024-04-03"}},
+		checks:  map[string]any{"SELECT strftime(created_at, '%Y-%m-%d') FROM deals WHERE deal_id = 'D4'": "2024-04-03"}},
 	{name: "impossible_dates", read: 6, loaded: 1, rejects: []wantReject{
 		{line: 2, column: "created_at", reason: "not a real date"}, {line: 3, column: "created_at", reason: "not a real date"},
 		{line: 4, column: "created_at", reason: "not a real date"}, {line: 5, column: "created_at", reason: "not a date"},

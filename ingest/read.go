@@ -61,11 +61,11 @@ type Table struct {
 	// DecimalComma reports that numbers use a decimal comma (a CSV
 	// separated by semicolons).
 	DecimalComma bool
-	next   func() (Row, error) // io.EOF at the end
-	close  func() error
-	size   int64
-	pos    func() int64 // bytes consumed so far, for progress
-	comma  rune
+	next         func() (Row, error) // io.EOF at the end
+	close        func() error
+	size         int64
+	pos          func() int64 // bytes consumed so far, for progress
+	comma        rune
 }
 
 // delim is the separator rows are shown with in reject messages.
