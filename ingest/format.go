@@ -34,6 +34,15 @@ type Recognised struct {
 	// AllowNoAccount lets deals without an account load (with account_id
 	// NULL) for exports that have none, such as lead lists.
 	AllowNoAccount bool
+	// AllowNoAmount lets deals without an amount load (amount NULL) for
+	// CRMs where the amount is optional: an empty amount stays unknown,
+	// never zero.
+	AllowNoAmount bool
+	// Rates, for a lookup table, returns the exchange rates it holds
+	// (base-currency units per unit of currency, keyed by ISO code; the
+	// base currency is passed in), used for currencies the configuration
+	// gives no rate for. Called once all lookup tables are read.
+	Rates func(base string) map[string]float64
 }
 
 // Format recognises one kind of export file by its header.

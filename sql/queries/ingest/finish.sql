@@ -12,10 +12,15 @@ CREATE OR REPLACE TEMP TABLE pc_first_open AS
     SELECT pipeline, arg_min(stage, position) AS stage
     FROM stages WHERE kind = 'open' GROUP BY pipeline;
 
+-- A row whose stage is the deal's previous row's stage is not a new stage
+-- entry (CRMs such as Salesforce write a history row whenever the amount or
+-- close date changes): it is dropped, and the entry keeps the values it had
+-- when the stage was entered.
 CREATE OR REPLACE TEMP TABLE pc_hist AS
     SELECT deal_id, stage, entered_at, probability, amount, amount_base, expected_close_date,
            false AS rebuilt, ord
-    FROM pc_history
+    FROM (SELECT *, lag(stage) OVER (PARTITION BY deal_id ORDER BY entered_at, ord) AS prev_stage FROM pc_history)
+    WHERE prev_stage IS DISTINCT FROM stage
     UNION ALL
     SELECT d.deal_id, coalesce(d.entry_stage, f.stage), d.created_at, NULL, NULL, NULL, NULL, true, -1
     FROM pc_deals d
