@@ -107,7 +107,15 @@ func recognise(formats []Format, name string, t *Table) (*Recognised, error) {
 			}
 			errs = append(errs, f.Name()+": "+err.Error())
 		}
-		sort.SliceStable(errs, func(i, j int) bool { return len(errs[i]) < len(errs[j]) })
+		// Closest: the format missing the fewest columns (messages list
+		// them comma-separated), then the shortest message.
+		sort.SliceStable(errs, func(i, j int) bool {
+			ci, cj := strings.Count(errs[i], ","), strings.Count(errs[j], ",")
+			if ci != cj {
+				return ci < cj
+			}
+			return len(errs[i]) < len(errs[j])
+		})
 		return nil, fmt.Errorf("%w: %s: no known export format fits its header (%s); closest: %s",
 			ErrUnusable, t.Name(), headerPreview(t.Header), closest(errs))
 	}

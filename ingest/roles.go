@@ -136,6 +136,9 @@ func recogniseCanonical(header []string) (*Mapping, error) {
 	// Nothing fits: name the closest role.
 	best, bestMissing := Role(""), []string(nil)
 	for _, r := range roleOrder {
+		if r == RoleLookup {
+			continue
+		}
 		m := missingRequired(r, has)
 		if best == "" || len(m) < len(bestMissing) {
 			best, bestMissing = r, m
