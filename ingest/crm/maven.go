@@ -11,9 +11,9 @@ const MavenSnapshot = "2017-12-31"
 
 // maven reads the Maven Analytics "CRM Sales Opportunities" sample
 // (sales_pipeline.csv, accounts.csv, and products.csv, sales_teams.csv and
-// data_dictionary.csv as lookups). engage_date is when a deal entered
-// Engaging and close_date when it was won or lost: both become stage
-// history. Lost deals carry a close_value of 0 for every deal, which means
+// data_dictionary.csv as lookups). There is no history table: ingest
+// rebuilds each deal's history from engage_date (entering Engaging; the
+// creation date) and close_date (won or lost). Lost deals carry a close_value of 0 for every deal, which means
 // "not recorded", so their amount is left empty; the product's list price
 // is list_amount, the agent's manager the team.
 type maven struct {
@@ -67,9 +67,14 @@ func (x *maven) dealMapper(h *header) ingest.Mapper {
 		agent.set(r, "owner", row)
 		product.set(r, "name", row)
 		acct.set(r, "account_id", row)
-		stage.set(r, "stage", row)
 		status := statusFromStage(stage.get(row))
 		r.Set("status", status, stage.name)
+		stage.set(r, "stage", row)
+		if status != "open" && engage.get(row) != "" {
+			// Closed from Engaging: ingest rebuilds the history as
+			// Engaging at engage_date, then won or lost at close_date.
+			r.Set("stage", "Engaging", stage.name)
+		}
 		if m := x.manager[agent.get(row)]; m != "" {
 			r.Set("team", m, "sales_teams.manager")
 		}
@@ -89,20 +94,6 @@ func (x *maven) dealMapper(h *header) ingest.Mapper {
 			closeDate.set(r, "closed_at", row)
 		}
 		emit(r)
-		if e != "" {
-			hr := ingest.NewRecord(ingest.RoleHistory)
-			id.set(hr, "deal_id", row)
-			hr.Set("stage", "Engaging", stage.name)
-			hr.Set("entered_at", e, engage.name)
-			emit(hr)
-			if status != "open" {
-				hr := ingest.NewRecord(ingest.RoleHistory)
-				id.set(hr, "deal_id", row)
-				stage.set(hr, "stage", row)
-				closeDate.set(hr, "entered_at", row)
-				emit(hr)
-			}
-		}
 		return nil
 	})
 }

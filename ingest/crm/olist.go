@@ -49,7 +49,9 @@ func (x *olist) leadMapper(h *header) ingest.Mapper {
 		origin.set(r, "source", row)
 		w, won := x.won[id.get(row)]
 		if won {
-			r.Set("stage", "Won", "won_date")
+			// Won from Marketing: ingest rebuilds the history as
+			// Marketing at first contact, then Agreement at won_date.
+			r.Set("stage", "MQL", first.name)
 			r.Set("status", "won", "won_date")
 			r.Set("closed_at", w.at, "won_date")
 			r.Set("owner", w.closer, "sr_id")
@@ -58,18 +60,6 @@ func (x *olist) leadMapper(h *header) ingest.Mapper {
 			r.Set("status", "open", first.name)
 		}
 		emit(r)
-		hr := ingest.NewRecord(ingest.RoleHistory)
-		id.set(hr, "deal_id", row)
-		hr.Set("stage", "MQL", first.name)
-		first.set(hr, "entered_at", row)
-		emit(hr)
-		if won {
-			hr := ingest.NewRecord(ingest.RoleHistory)
-			id.set(hr, "deal_id", row)
-			hr.Set("stage", "Won", "won_date")
-			hr.Set("entered_at", w.at, "won_date")
-			emit(hr)
-		}
 		return nil
 	})
 }
