@@ -1,0 +1,30 @@
+package winprob
+
+import store "github.com/pipecast/pipecast/sql"
+
+func def(table, metric, text string) store.Definition {
+	return store.Definition{Family: "winprob", Table: table, Metric: metric, Definition: text}
+}
+
+// Definitions documents every metric Run writes (docs/metrics/winprob.md
+// says the same at more length).
+var Definitions = []store.Definition{
+	def("deal_scores", "snapshot", "A deal seen at one moment t while open: t runs over the as-of date minus whole weeks (snapshot_days), from the deal's creation to just before its close. Every feature is read from stage history entries with entered_at <= t (stage, days since entering it, stage changes, backward moves to a lower stage position, expected-close-date pushes, amount changes, the rep's probability, the amount), from the deal's static attributes (deal type, pipeline, owner, team, account industry, region, employees) and from other deals' history before t (account already a customer: another deal of the account entered a won stage before t). Snapshots in a won or lost stage (between a close and a reopening) are skipped. Label: 1 if the deal's last stage at the as-of date is won, 0 if lost; deals open at the as-of date are not labelled. Beyond max_snapshots every weekly snapshot is kept with the same seeded probability."),
+	def("deal_scores", "p_win", "pipecast's win probability for a deal open at the as-of date: L2-regularised logistic regression on standardised snapshot features (intercept unpenalised), fitted by L-BFGS on every labelled snapshot at least label_window_days before the as-of date, then calibrated by Platt scaling or isotonic regression fitted to 5-fold out-of-fold scores (folds by deal), whichever has the lower cross-validated log loss (isotonic only with >= 1,000 snapshots); kept within [0.001, 0.999]. With fewer than min_won won or min_lost lost deals it is p_stage_empirical (model = stage_rates_fallback)."),
+	def("deal_scores", "p_stage_default", "The CRM's default probability of the deal's stage at the as-of date (stages.default_probability)."),
+	def("deal_scores", "p_stage_empirical", "The stage's shrunk win rate over the training snapshots: (wins_s + m * base) / (n_s + m), n_s snapshots in stage s, wins_s of them on won deals, base the win rate of all snapshots, m = stage_shrinkage (20)."),
+	def("deal_scores", "p_rep", "The rep's own probability as the as-of pipeline has it (asof_deals.probability: the last one recorded in history by the as-of date, else the deal's current value). For past snapshots only history counts; a current value would leak the outcome."),
+	def("deal_scores", "top_reasons", "The three feature groups that move the deal's score most: per group, the sum of coefficient x (value - training mean) / training scale, i.e. the change in log-odds (before calibration) against a deal at the training average, signed, largest in absolute value first."),
+	def("deal_scores", "owner / team encoding", "Owner and team enter the model as logit((won deals + 20 * prior) / (deals + 20)) over the training deals, prior the training deal win rate: a rep with few deals stays near the average."),
+	def("model_metrics", "time split", "Cutoff = as-of date - test_fraction (0.25) x (as-of date - first close). The split's model is fitted (features, encodings, calibration and stage rates included) on snapshots of deals closed before the cutoff and taken at least label_window_days before it; it is tested on the snapshots of deals closed from the cutoff to the as-of date. split = train rows score the training snapshots in-sample."),
+	def("model_metrics", "brier", "mean((p - y)^2) over the snapshots the source has a probability for; n counts them, deals the distinct deals."),
+	def("model_metrics", "reliability / resolution / uncertainty", "Murphy decomposition over 10 equal-width bins: reliability = sum_k n_k (mean p_k - observed_k)^2 / N, resolution = sum_k n_k (observed_k - base)^2 / N, uncertainty = base (1 - base). reliability - resolution + uncertainty = brier exactly when each bin holds one forecast value (as for stage defaults); otherwise they differ by the within-bin terms."),
+	def("model_metrics", "bss", "Brier skill score against the CRM stage defaults on the same snapshots: 1 - brier / brier(crm_default). Positive = better than the defaults."),
+	def("model_metrics", "log_loss", "-mean(y ln p + (1 - y) ln(1 - p)), p clipped to [1e-15, 1 - 1e-15]."),
+	def("model_metrics", "ece / ece_equal_count / mce", "Expected calibration error sum_k n_k/N |mean p_k - observed_k| over 10 equal-width bins (ece) and 10 equal-count bins (ece_equal_count; equal forecasts share a bin); mce is the largest |mean p_k - observed_k| over non-empty equal-width bins."),
+	def("model_metrics", "auc", "Area under the ROC curve: the probability that a won deal's snapshot has a higher forecast than a lost one's, ties counting half."),
+	def("calibration_bins", "reliability table", "Per source, binning (equal_width, equal_count) and bin 1..10, on the test snapshots: n, mean predicted, observed win share and its Wilson 95% interval (lo, hi). Empty bins have NULL means and interval 0..1."),
+	def("rep_calibration", "bias", "Per owner, over the labelled snapshots with a probability in the rep's own history: mean_stated - observed (win share of the same snapshots). bias_lo / bias_hi: bias -/+ 1.96 x standard error clustered by deal, sqrt(G/(G-1) x sum_d (sum_{i in d} (p_i - y_i - bias))^2) / n, G deals."),
+	def("rep_calibration", "verdict", "optimistic when bias_lo > 0 and bias >= rep_tolerance (0.03); pessimistic when bias_hi < 0 and bias <= -rep_tolerance; calibrated otherwise; too few deals below min_rep_deals (20) deals."),
+	def("winprob_model", "model", "The final model, refitted on every labelled snapshot up to the as-of date (the split's model only measures): settings, intercept, coefficients with the mean and scale that standardise each feature, owner/team encodings, fill values, the calibration map (Platt a and b, or isotonic knots eta -> p) and the stage rates."),
+}
