@@ -127,6 +127,8 @@ type result struct {
 	reps    []repRow
 	scores  []scoreRow
 	setting [][2]string
+	snaps   []snap // every labelled snapshot (the final model's training set)
+	test    []snap // the time split's test snapshots
 }
 
 type scoreRow struct {
@@ -177,6 +179,7 @@ func compute(dt *dealTable, asOfTime time.Time, opt Options) (*result, error) {
 	m, _ = evaluate(dt, res.eval, train, "train", "in-sample: the split's training snapshots scored by the model fitted on them", false)
 	res.metrics = append(res.metrics, m...)
 
+	res.snaps, res.test = snaps, test
 	res.final, err = fitModel(dt, snaps, opt)
 	if err != nil {
 		return nil, fmt.Errorf("fit final model: %w", err)
