@@ -112,13 +112,17 @@ func (e *logitEval) at(b []float64) float64 {
 				for j, v := range row {
 					eta += b[j+1] * v
 				}
-				// log(1+e^eta) - y eta, stably
+				// log(1+e^eta) - y eta and sigmoid(eta), stably, from one exp
+				ex := math.Exp(-math.Abs(eta))
+				var sig float64
 				if eta > 0 {
-					f += eta + math.Log1p(math.Exp(-eta)) - e.y[i]*eta
+					f += eta + math.Log1p(ex) - e.y[i]*eta
+					sig = 1 / (1 + ex)
 				} else {
-					f += math.Log1p(math.Exp(eta)) - e.y[i]*eta
+					f += math.Log1p(ex) - e.y[i]*eta
+					sig = ex / (1 + ex)
 				}
-				r := stats.Sigmoid(eta) - e.y[i]
+				r := sig - e.y[i]
 				g[0] += r
 				for j, v := range row {
 					g[j+1] += r * v

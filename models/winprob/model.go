@@ -137,7 +137,11 @@ func fitModel(dt *dealTable, snaps []snap, opt Options) (*model, error) {
 			continue
 		}
 		fzf := fitFeaturizer(dt, tr, opt)
-		bf, err := fitLogit(fzf.matrix(dt, tr), ytr, opt.Lambda, nil)
+		var init []float64
+		if sameColumns(fzf.names, m.fz.names) {
+			init = beta // warm start: the fold's fit is close to the full one
+		}
+		bf, err := fitLogit(fzf.matrix(dt, tr), ytr, opt.Lambda, init)
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", f, err)
 		}
@@ -258,4 +262,16 @@ func stageDefault(dt *dealTable, sid int) float64 {
 		return math.NaN()
 	}
 	return dt.stages[sid].defaultP
+}
+
+func sameColumns(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
