@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"time"
 	"testing"
+	"time"
 
 	store "github.com/pipecast/pipecast/sql"
 )

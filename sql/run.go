@@ -31,12 +31,15 @@ func (r *Run) Replace(ctx context.Context, table, query string, args ...any) err
 	return nil
 }
 
-// Exec runs a statement (typically an embedded .sql file) with the as-of
-// timestamp bound to $as_of and the run id to $run_id where the query uses
-// them, followed by any further named arguments (sql.Named).
-func (r *Run) Exec(ctx context.Context, query string, extra ...any) error {
-	_, err := r.ExecContext(ctx, query, append(r.Named(query), extra...)...)
-	return err
+// Exec runs a script (typically an embedded .sql file, one or more
+// statements) with the as-of timestamp bound to $as_of and the run id to
+// $run_id, plus any further named parameters.
+func (r *Run) Exec(ctx context.Context, script string, params map[string]any) error {
+	all := map[string]any{"as_of": r.AsOf.UTC(), "run_id": r.ID}
+	for k, v := range params {
+		all[k] = v
+	}
+	return r.ExecScript(ctx, script, all)
 }
 
 // Named returns the run's standard named parameters that query uses:

@@ -256,7 +256,7 @@ func runModel(t testing.TB, db *store.DB, asOf time.Time, opt Options) *result {
 		if err := r.Replace(ctx, "asof_deals", "SELECT * FROM deals_at($as_of)"); err != nil {
 			return err
 		}
-		if err := r.Exec(ctx, store.Query("winprob/create.sql")); err != nil {
+		if err := r.Exec(ctx, store.Query("winprob/create.sql"), nil); err != nil {
 			return err
 		}
 		dt, err := load(ctx, r)

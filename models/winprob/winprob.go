@@ -103,7 +103,7 @@ var Tables = []string{"deal_scores", "model_metrics", "calibration_bins", "rep_c
 // deals open at the as-of date.
 func Run(ctx context.Context, r *store.Run, opt Options) error {
 	opt = opt.withDefaults()
-	if err := r.Exec(ctx, store.Query("winprob/create.sql")); err != nil {
+	if err := r.Exec(ctx, store.Query("winprob/create.sql"), nil); err != nil {
 		return fmt.Errorf("create winprob tables: %w", err)
 	}
 	dt, err := load(ctx, r)

@@ -1,0 +1,45 @@
+# pipecast — build, test, demo, bench.
+# The DuckDB driver's Arrow interface sits behind the build tag duckdb_arrow;
+# every build, test and benchmark here sets it once, through GOFLAGS.
+export GOFLAGS := -tags=duckdb_arrow
+export CGO_ENABLED := 1
+
+GO      ?= go
+BIN     := bin/pipecast
+DEMO    ?= demo
+FUZZTIME ?= 20s
+
+.PHONY: all build test test-short demo bench fuzz lint clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/pipecast
+
+# The whole test suite (unit, golden CLI, generated-data and real-data tests).
+test:
+	$(GO) test -count=1 ./...
+
+test-short:
+	$(GO) test -short ./...
+
+# Generate the built-in sample, ingest it, run every model, write the workbook.
+demo: build
+	./$(BIN) demo --out $(DEMO)
+
+# Go benchmarks for the hot paths.
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+# Each fuzz target for a bounded time.
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseAmount$$' -fuzztime $(FUZZTIME) ./ingest
+	$(GO) test -run '^$$' -fuzz '^FuzzParseTime$$' -fuzztime $(FUZZTIME) ./ingest
+
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+clean:
+	rm -rf bin $(DEMO) .bench
+	rm -f pipecast.duckdb pipecast.duckdb.wal

@@ -1,0 +1,170 @@
+package ingest
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Record is one canonical row produced from a source row: Values and Cols
+// are indexed like the role's canonical fields; Cols names the source column
+// each value came from, for reject messages.
+type Record struct {
+	Role   Role
+	Values []string
+	Cols   []string
+}
+
+// Mapper turns one source row into canonical records: usually one, but an
+// export that keeps stage dates in columns gives a deal and its history.
+type Mapper interface {
+	Map(row Row, emit func(Record)) error
+}
+
+// Recognised is how a format will read one table.
+type Recognised struct {
+	Format  string
+	Role    Role   // the role of the table's main records
+	Reason  string // why this format and role were chosen
+	Mapper  Mapper
+	Ignored []string // source columns that map to nothing
+	// Per-format value conventions (zero values keep the run's options).
+	DateOrder    DateOrder
+	DecimalComma bool
+	// AllowNoAccount lets deals without an account load (with account_id
+	// NULL) for exports that have none, such as lead lists.
+	AllowNoAccount bool
+}
+
+// Format recognises one kind of export file by its header.
+type Format interface {
+	Name() string
+	// Recognise returns how this format reads a table with this header, or
+	// an error saying which columns it lacks.
+	Recognise(header []string) (*Recognised, error)
+}
+
+// Canonical is the format of shared/spec/canonical-export.md.
+func Canonical() Format { return canonicalFormat{} }
+
+// NewRecord returns an empty record of a role, for a Mapper to fill.
+func NewRecord(role Role) Record {
+	n := len(roleFields[role])
+	return Record{Role: role, Values: make([]string, n), Cols: make([]string, n)}
+}
+
+// Set puts a value for a canonical field, naming the source column it came
+// from. An unknown field is a programming error.
+func (r Record) Set(field, value, sourceColumn string) {
+	i := fieldIndex(r.Role, field)
+	r.Values[i] = value
+	r.Cols[i] = sourceColumn
+}
+
+// Get returns a field's value.
+func (r Record) Get(field string) string { return r.Values[fieldIndex(r.Role, field)] }
+
+// FieldNames lists a role's canonical fields.
+func FieldNames(role Role) []string {
+	var out []string
+	for _, f := range roleFields[role] {
+		out = append(out, f.name)
+	}
+	return out
+}
+
+// FormatNames lists the names of formats.
+func FormatNames(formats []Format) []string {
+	var out []string
+	for _, f := range formats {
+		out = append(out, f.Name())
+	}
+	return out
+}
+
+// recognise picks the format for a table: the named one, or with "auto" the
+// first that fits. An unrecognised table gets an error naming the closest
+// format and the columns it lacks.
+func recognise(formats []Format, name string, t *Table) (*Recognised, error) {
+	if name == "" || name == "auto" {
+		var errs []string
+		for _, f := range formats {
+			r, err := f.Recognise(t.Header)
+			if err == nil {
+				if r.Reason == "" {
+					r.Reason = "header matches " + f.Name()
+				}
+				return r, nil
+			}
+			errs = append(errs, f.Name()+": "+err.Error())
+		}
+		sort.SliceStable(errs, func(i, j int) bool { return len(errs[i]) < len(errs[j]) })
+		return nil, fmt.Errorf("%w: %s: no known export format fits its header (%s); closest: %s",
+			ErrUnusable, t.Name(), headerPreview(t.Header), closest(errs))
+	}
+	for _, f := range formats {
+		if f.Name() == name {
+			r, err := f.Recognise(t.Header)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s is not a %s export: %v", ErrUnusable, t.Name(), name, err)
+			}
+			if r.Reason == "" {
+				r.Reason = "--format " + name
+			}
+			return r, nil
+		}
+	}
+	return nil, usageErr{fmt.Errorf("unknown format %q (known: auto, %s)", name, strings.Join(FormatNames(formats), ", "))}
+}
+
+func closest(errs []string) string {
+	if len(errs) == 0 {
+		return "none"
+	}
+	return errs[0]
+}
+
+func headerPreview(h []string) string {
+	if len(h) > 8 {
+		return strings.Join(h[:8], ", ") + fmt.Sprintf(", … %d columns", len(h))
+	}
+	return strings.Join(h, ", ")
+}
+
+// canonicalFormat reads shared/spec/canonical-export.md.
+type canonicalFormat struct{}
+
+func (canonicalFormat) Name() string { return "canonical" }
+
+func (canonicalFormat) Recognise(header []string) (*Recognised, error) {
+	m, err := recogniseCanonical(header)
+	if err != nil {
+		return nil, err
+	}
+	reason := fmt.Sprintf("canonical %s columns", m.Role)
+	if len(m.Ignored) > 0 {
+		reason += fmt.Sprintf(" (ignored: %s)", strings.Join(m.Ignored, ", "))
+	}
+	return &Recognised{Format: "canonical", Role: m.Role, Reason: reason, Mapper: m, Ignored: m.Ignored}, nil
+}
+
+// Map picks the canonical columns out of a row.
+func (m *Mapping) Map(row Row, emit func(Record)) error {
+	vals := make([]string, len(m.Columns))
+	for i, c := range m.Columns {
+		if c >= 0 && c < len(row.Cells) {
+			vals[i] = row.Cells[c]
+		}
+	}
+	emit(Record{Role: m.Role, Values: vals, Cols: m.Names})
+	return nil
+}
+
+// usageErr marks a mistake in the options rather than the data.
+type usageErr struct{ error }
+
+func (u usageErr) Unwrap() error { return ErrUsage }
+
+// ErrUsage marks an error in how ingest was asked to run (an unknown format
+// name), as opposed to a problem with the files.
+var ErrUsage = fmt.Errorf("usage")

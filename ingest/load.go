@@ -1,0 +1,494 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/google/uuid"
+
+	store "github.com/pipecast/pipecast/sql"
+)
+
+// Options configure one ingest.
+type Options struct {
+	// Dataset names the export being loaded; a new ingest of the same
+	// dataset replaces all of its rows (a snapshot), other datasets stay.
+	Dataset string
+	Format  string // "auto" (default), "canonical", or a CRM format name
+	// Formats are the formats auto-detection tries, in order; nil means
+	// canonical only. The CLI passes every CRM adapter, then canonical.
+	Formats      []Format
+	Pipelines    []Pipeline
+	BaseCurrency string
+	Rates        map[string]float64 // base-currency units per unit of currency
+	Values       ValueOptions
+	Limits       Limits
+	// Now is the moment dates may not lie after (one day of slack for
+	// time zones); zero means the wall clock.
+	Now time.Time
+	// Progress, when set, receives a progress bar per large file.
+	Progress func(t *Table) func(done int64)
+	Log      *slog.Logger
+}
+
+// FileReport accounts for one input table: read = loaded + rejected.
+type FileReport struct {
+	Path     string
+	Sheet    string
+	SHA256   string
+	Bytes    int64
+	Format   string
+	Role     Role
+	Reason   string
+	Read     int
+	Loaded   int
+	Rejected int
+}
+
+// Report accounts for a whole ingest.
+type Report struct {
+	RunID    string
+	Dataset  string
+	Files    []*FileReport
+	Read     int
+	Loaded   int
+	Rejected int
+}
+
+// ErrNoDeals means the inputs held no deals file: an ingest is a snapshot
+// of a dataset and deals are its heart.
+var ErrNoDeals = errors.New("no deals file among the inputs")
+
+type dealInfo struct {
+	pipeline *pipelineIndex
+	rate     float64
+}
+
+// loader holds one ingest's state.
+type loader struct {
+	opt      Options
+	conn     *store.Conn
+	runID    string
+	book     *stageBook
+	now      time.Time
+	accounts map[string]bool // accounts of this dataset
+	acctFile bool            // an accounts file was given
+	deals    map[string]dealInfo
+	others   map[string]string // deal ids owned by other datasets
+	otherAcc map[string]string
+	rejects  *batch
+	out      map[Role]*batch
+	histOrd  int64
+	pending  map[Role][]pendingRecord
+}
+
+type pendingRecord struct {
+	rec  Record
+	line int
+	file *FileReport
+	vo   ValueOptions
+	ra   *Recognised
+}
+
+// Run loads the export files (or folders) in paths as one snapshot of
+// opt.Dataset, in one transaction: on any error, or when ctx is cancelled,
+// the database is left exactly as it was.
+func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Report, error) {
+	if opt.Dataset == "" {
+		opt.Dataset = "default"
+	}
+	if opt.BaseCurrency == "" {
+		opt.BaseCurrency = "USD"
+	}
+	opt.BaseCurrency = strings.ToUpper(opt.BaseCurrency)
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	if opt.Limits == (Limits{}) {
+		opt.Limits = DefaultLimits()
+	}
+	if len(opt.Formats) == 0 {
+		opt.Formats = []Format{Canonical()}
+	}
+	book, err := newStageBook(opt.Pipelines)
+	if err != nil {
+		return nil, err
+	}
+	files, err := ExpandPaths(paths)
+	if err != nil {
+		return nil, err
+	}
+	type input struct {
+		t  *Table
+		ra *Recognised
+	}
+	var inputs []input
+	defer func() {
+		for _, in := range inputs {
+			in.t.Close()
+		}
+	}()
+	for _, path := range files {
+		tables, err := OpenTables(ctx, db.DB, path, opt.Limits)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range tables {
+			ra, err := recognise(opt.Formats, opt.Format, t)
+			if err != nil {
+				for _, t := range tables {
+					t.Close()
+				}
+				return nil, err
+			}
+			inputs = append(inputs, input{t, ra})
+		}
+	}
+	hasDeals := false
+	for _, in := range inputs {
+		hasDeals = hasDeals || in.ra.Role == RoleDeals
+	}
+	if !hasDeals {
+		return nil, fmt.Errorf("%w: %w (an ingest is a whole snapshot: pass the deals export together with its history and accounts)", ErrUnusable, ErrNoDeals)
+	}
+	rank := map[Role]int{}
+	for i, r := range roleOrder {
+		rank[r] = i
+	}
+	sort.SliceStable(inputs, func(i, j int) bool { return rank[inputs[i].ra.Role] < rank[inputs[j].ra.Role] })
+
+	rep := &Report{RunID: uuid.NewString(), Dataset: opt.Dataset}
+	now := opt.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	started := time.Now().UTC()
+	err = db.Tx(ctx, func(ctx context.Context, c *store.Conn) error {
+		l := &loader{opt: opt, conn: c, runID: rep.RunID, book: book, now: now.Add(24 * time.Hour),
+			accounts: map[string]bool{}, deals: map[string]dealInfo{}, pending: map[Role][]pendingRecord{}}
+		if err := l.prepare(ctx); err != nil {
+			return err
+		}
+		defer l.release()
+		for _, role := range roleOrder {
+			for _, in := range inputs {
+				if in.ra.Role != role {
+					continue
+				}
+				fr, err := l.readTable(ctx, in.t, in.ra)
+				if err != nil {
+					return err
+				}
+				rep.Files = append(rep.Files, fr)
+			}
+			for _, p := range l.pending[role] {
+				if err := l.record(ctx, p.file, p.line, p.rec, p.vo, p.ra); err != nil {
+					return err
+				}
+			}
+			delete(l.pending, role)
+		}
+		for _, f := range rep.Files {
+			rep.Read += f.Read
+			rep.Loaded += f.Loaded
+			rep.Rejected += f.Rejected
+		}
+		return l.finish(ctx, rep, started)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// prepare clears the dataset's old snapshot inside the transaction and
+// creates the staging tables.
+func (l *loader) prepare(ctx context.Context) error {
+	params := map[string]any{"dataset": l.opt.Dataset}
+	if err := l.conn.ExecScript(ctx, store.Query("ingest/prepare.sql"), params); err != nil {
+		return fmt.Errorf("prepare load: %w", err)
+	}
+	// Ids other datasets own cannot be reused by this one.
+	l.others = map[string]string{}
+	l.otherAcc = map[string]string{}
+	for _, q := range []struct {
+		sql string
+		m   map[string]string
+	}{{"SELECT deal_id, dataset FROM deals", l.others}, {"SELECT account_id, dataset FROM accounts WHERE NOT stub", l.otherAcc}} {
+		rows, err := l.conn.QueryContext(ctx, q.sql)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id, ds string
+			if err := rows.Scan(&id, &ds); err != nil {
+				rows.Close()
+				return err
+			}
+			q.m[id] = ds
+		}
+		rows.Close()
+	}
+	// Configuration tables: stages and currency rates, as configured now.
+	if _, err := l.conn.ExecContext(ctx, "DELETE FROM stages"); err != nil {
+		return err
+	}
+	for _, p := range l.book.list {
+		for i, s := range p.Stages {
+			kind := strings.ToLower(strings.TrimSpace(s.Kind))
+			if kind == "" {
+				kind = "open"
+			}
+			if _, err := l.conn.ExecContext(ctx, "INSERT INTO stages VALUES (?, ?, ?, ?, ?)", p.Name, s.Name, i+1, kind, s.Probability); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := l.conn.ExecContext(ctx, "DELETE FROM currency_rates"); err != nil {
+		return err
+	}
+	rates := map[string]float64{l.opt.BaseCurrency: 1}
+	for k, v := range l.opt.Rates {
+		rates[strings.ToUpper(k)] = v
+	}
+	for k, v := range rates {
+		if _, err := l.conn.ExecContext(ctx, "INSERT INTO currency_rates VALUES (?, ?)", k, v); err != nil {
+			return err
+		}
+	}
+	l.opt.Rates = rates
+	settings := map[string]string{"base_currency": l.opt.BaseCurrency}
+	if l.opt.Values.Location != nil {
+		settings["time_zone"] = l.opt.Values.Location.String()
+	}
+	for k, v := range settings {
+		if _, err := l.conn.ExecContext(ctx, "DELETE FROM settings WHERE key = ?", k); err != nil {
+			return err
+		}
+		if _, err := l.conn.ExecContext(ctx, "INSERT INTO settings VALUES (?, ?)", k, v); err != nil {
+			return err
+		}
+	}
+
+	c := l.conn
+	l.rejects = newBatch(c, "ingest_rejects", col("run_id", arrow.BinaryTypes.String), col("file", arrow.BinaryTypes.String),
+		col("line", arrow.PrimitiveTypes.Int64), col("column", arrow.BinaryTypes.String), col("value", arrow.BinaryTypes.String),
+		col("reason", arrow.BinaryTypes.String))
+	s, f, i, ts, d, b := arrow.BinaryTypes.String, arrow.PrimitiveTypes.Float64, arrow.PrimitiveTypes.Int64, tsType, dateType, arrow.FixedWidthTypes.Boolean
+	l.out = map[Role]*batch{
+		RoleDeals: newBatch(c, "pc_deals", col("deal_id", s), col("account_id", s), col("name", s), col("owner", s), col("team", s),
+			col("pipeline", s), col("stage", s), col("status", s), col("amount", f), col("currency", s), col("amount_base", f),
+			col("list_amount", f), col("created_at", ts), col("closed_at", ts), col("expected_close_date", d), col("probability", f),
+			col("forecast_category", s), col("deal_type", s), col("lost_reason", s), col("source", s), col("entry_stage", s)),
+		RoleHistory: newBatch(c, "pc_history", col("deal_id", s), col("stage", s), col("entered_at", ts), col("probability", f),
+			col("amount", f), col("amount_base", f), col("expected_close_date", d), col("ord", i)),
+		RoleAccounts: newBatch(c, "pc_accounts", col("account_id", s), col("name", s), col("industry", s), col("region", s),
+			col("employees", i), col("created_at", ts), col("parent_account_id", s)),
+		RoleActivities: newBatch(c, "pc_activities", col("account_id", s), col("deal_id", s), col("type", s), col("occurred_at", ts)),
+	}
+	_ = b
+	return nil
+}
+
+func (l *loader) release() {
+	l.rejects.release()
+	for _, b := range l.out {
+		b.release()
+	}
+}
+
+// readTable reads every row of one table, loading or rejecting each.
+func (l *loader) readTable(ctx context.Context, t *Table, ra *Recognised) (*FileReport, error) {
+	sum, size, err := fileDigest(t.Path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnusable, err)
+	}
+	fr := &FileReport{Path: t.Path, Sheet: t.Sheet, SHA256: sum, Bytes: size, Format: ra.Format, Role: ra.Role,
+		Reason: ra.Reason + "; " + t.Detail}
+	vo := l.opt.Values
+	vo.ExcelSerial = t.Serial
+	if ra.DateOrder != "" {
+		vo.DateOrder = ra.DateOrder
+	}
+	if ra.DecimalComma {
+		vo.DecimalComma = true
+	}
+	if ra.Role == RoleAccounts {
+		l.acctFile = true
+	}
+	var progress func(int64)
+	if l.opt.Progress != nil && t.pos != nil {
+		progress = l.opt.Progress(t)
+	}
+	for n := 0; ; n++ {
+		if n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if progress != nil {
+				progress(t.pos())
+			}
+		}
+		row, err := t.Next()
+		if err == io.EOF {
+			break
+		}
+		var re *rowError
+		if errors.As(err, &re) {
+			fr.Read++
+			fr.Rejected++
+			if err := l.reject(ctx, fr, row.Line, "", "", re.reason); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		fr.Read++
+		if t.Kind == "csv" && len(row.Cells) != len(t.Header) {
+			fr.Rejected++
+			if err := l.reject(ctx, fr, row.Line, "", truncate(strings.Join(row.Cells, ",")),
+				fmt.Sprintf("row has %d fields, the header has %d", len(row.Cells), len(t.Header))); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		var recs []Record
+		if err := ra.Mapper.Map(row, func(r Record) { recs = append(recs, r) }); err != nil {
+			fr.Rejected++
+			if err := l.reject(ctx, fr, row.Line, "", "", err.Error()); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		primaryOK := true
+		for i, rec := range recs {
+			if rec.Role != ra.Role {
+				l.pending[rec.Role] = append(l.pending[rec.Role], pendingRecord{rec, row.Line, fr, vo, ra})
+				continue
+			}
+			ok, err := l.check(ctx, fr, row.Line, rec, vo, ra)
+			if err != nil {
+				return nil, err
+			}
+			if i == 0 {
+				primaryOK = ok
+			}
+		}
+		if primaryOK && len(recs) > 0 {
+			fr.Loaded++
+		} else {
+			fr.Rejected++
+		}
+	}
+	if progress != nil {
+		progress(t.size)
+	}
+	return fr, nil
+}
+
+// record validates a record that arrived from another role's table.
+func (l *loader) record(ctx context.Context, fr *FileReport, line int, rec Record, vo ValueOptions, ra *Recognised) error {
+	_, err := l.check(ctx, fr, line, rec, vo, ra)
+	return err
+}
+
+func (l *loader) check(ctx context.Context, fr *FileReport, line int, rec Record, vo ValueOptions, ra *Recognised) (bool, error) {
+	v := &rowValues{rec: rec, vo: vo, now: l.now}
+	var err error
+	switch rec.Role {
+	case RoleDeals:
+		err = l.deal(ctx, v, ra)
+	case RoleHistory:
+		err = l.history(ctx, v)
+	case RoleAccounts:
+		err = l.account(ctx, v)
+	case RoleActivities:
+		err = l.activity(ctx, v)
+	}
+	if err == nil {
+		return true, nil
+	}
+	var bad *badValue
+	if errors.As(err, &bad) {
+		return false, l.reject(ctx, fr, line, bad.col, bad.value, bad.reason)
+	}
+	return false, err
+}
+
+func (l *loader) reject(ctx context.Context, fr *FileReport, line int, column, value, reason string) error {
+	b := l.rejects
+	b.str(0, l.runID, true)
+	b.str(1, fr.name(), true)
+	b.i64(2, int64(line), line > 0)
+	b.str(3, column, column != "")
+	b.str(4, truncate(value), value != "")
+	b.str(5, reason, true)
+	return b.done(ctx)
+}
+
+func (fr *FileReport) name() string {
+	if fr.Sheet != "" {
+		return fr.Path + "[" + fr.Sheet + "]"
+	}
+	return fr.Path
+}
+
+func truncate(s string) string {
+	if len(s) > 200 {
+		return s[:200] + "…"
+	}
+	return s
+}
+
+func fileDigest(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// finish moves the staged rows into the canonical tables (rebuilding
+// missing history, deriving deal types, adding stub accounts) and records
+// the run.
+func (l *loader) finish(ctx context.Context, rep *Report, started time.Time) error {
+	for _, b := range l.out {
+		if err := b.flush(ctx); err != nil {
+			return err
+		}
+	}
+	if err := l.rejects.flush(ctx); err != nil {
+		return err
+	}
+	params := map[string]any{"dataset": l.opt.Dataset, "accounts_file": l.acctFile}
+	if err := l.conn.ExecScript(ctx, store.Query("ingest/finish.sql"), params); err != nil {
+		return fmt.Errorf("finish load: %w", err)
+	}
+	for _, f := range rep.Files {
+		if _, err := l.conn.ExecContext(ctx, `INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			rep.RunID, f.name(), f.SHA256, f.Bytes, f.Format, string(f.Role), f.Reason, f.Read, f.Loaded, f.Rejected); err != nil {
+			return err
+		}
+	}
+	_, err := l.conn.ExecContext(ctx, `INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		rep.RunID, rep.Dataset, started, time.Now().UTC(), rep.Read, rep.Loaded, rep.Rejected)
+	return err
+}

@@ -1,0 +1,628 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/transform"
+
+	store "github.com/pipecast/pipecast/sql"
+)
+
+// ErrUnusable marks a file that cannot be read at all (as opposed to one with
+// some bad rows): empty, truncated, not the format it claims, over a limit.
+var ErrUnusable = errors.New("input unusable")
+
+// Limits bound what one file may demand.
+type Limits struct {
+	MaxFileBytes int64 // 0: no limit
+	MaxRowBytes  int   // longest row (record) in bytes
+	MaxColumns   int
+}
+
+// DefaultLimits are generous for real exports and stop pathological ones.
+func DefaultLimits() Limits {
+	return Limits{MaxFileBytes: 0, MaxRowBytes: 16 << 20, MaxColumns: 2000}
+}
+
+// Row is one data row of a file: its cells and where it starts.
+type Row struct {
+	Line  int // 1-based line (CSV, JSON lines) or row number (XLSX, Parquet)
+	Cells []string
+}
+
+// Table is one readable table: a CSV or JSON-lines file, an XLSX sheet or a
+// Parquet file.
+type Table struct {
+	Path   string
+	Sheet  string // XLSX sheet name
+	Kind   string // csv, xlsx, parquet, jsonl
+	Header []string
+	// Detail says how the file was read (encoding, delimiter).
+	Detail string
+	// Serial reports that numbers in date columns are Excel serial dates.
+	Serial bool
+	next   func() (Row, error) // io.EOF at the end
+	close  func() error
+	size   int64
+	pos    func() int64 // bytes consumed so far, for progress
+}
+
+// Next returns the next data row or io.EOF.
+func (t *Table) Next() (Row, error) { return t.next() }
+
+// Close releases the table's file.
+func (t *Table) Close() error {
+	if t.close == nil {
+		return nil
+	}
+	return t.close()
+}
+
+// Name is how messages refer to the table.
+func (t *Table) Name() string {
+	if t.Sheet != "" {
+		return t.Path + "[" + t.Sheet + "]"
+	}
+	return t.Path
+}
+
+// ExpandPaths turns files and folders into the list of input files, sorted,
+// skipping hidden files and pipecast's own outputs.
+func ExpandPaths(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUnusable, err)
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUnusable, err)
+		}
+		for _, e := range entries {
+			name := e.Name()
+			ext := strings.ToLower(filepath.Ext(name))
+			if e.IsDir() || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$") {
+				continue
+			}
+			switch ext {
+			case ".csv", ".tsv", ".txt", ".xlsx", ".parquet", ".jsonl", ".ndjson", ".json":
+				out = append(out, filepath.Join(p, name))
+			}
+		}
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: no export files (csv, xlsx, parquet, jsonl) in %s", ErrUnusable, strings.Join(paths, ", "))
+	}
+	return out, nil
+}
+
+// OpenTables opens a file as one or more tables, choosing the reader by the
+// file's content (magic bytes), not only its name: an ".xlsx" that is really
+// CSV text is read as CSV.
+func OpenTables(ctx context.Context, db *sql.DB, path string, lim Limits) ([]*Table, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnusable, err)
+	}
+	if lim.MaxFileBytes > 0 && st.Size() > lim.MaxFileBytes {
+		return nil, fmt.Errorf("%w: %s is %d bytes, over the limit of %d (limits.max_file_bytes)", ErrUnusable, path, st.Size(), lim.MaxFileBytes)
+	}
+	if st.Size() == 0 {
+		return nil, fmt.Errorf("%w: %s is empty", ErrUnusable, path)
+	}
+	head := make([]byte, 8)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnusable, err)
+	}
+	n, _ := io.ReadFull(f, head)
+	f.Close()
+	head = head[:n]
+	ext := strings.ToLower(filepath.Ext(path))
+	switch {
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		if ext != ".xlsx" && ext != ".xlsm" {
+			return nil, fmt.Errorf("%w: %s is a ZIP archive; only .xlsx workbooks are read (unzip other archives first)", ErrUnusable, path)
+		}
+		return openXLSX(path, lim)
+	case bytes.HasPrefix(head, []byte("PAR1")):
+		t, err := openParquet(ctx, db, path)
+		if err != nil {
+			return nil, err
+		}
+		return []*Table{t}, nil
+	case bytes.HasPrefix(head, []byte{0xD0, 0xCF, 0x11, 0xE0}):
+		return nil, fmt.Errorf("%w: %s is an old binary Excel file (.xls); save it as .xlsx or CSV", ErrUnusable, path)
+	}
+	if ext == ".jsonl" || ext == ".ndjson" || ext == ".json" || (len(head) > 0 && head[0] == '{') {
+		t, err := openJSONL(path, st.Size(), lim)
+		if err != nil {
+			return nil, err
+		}
+		return []*Table{t}, nil
+	}
+	t, err := openCSV(path, st.Size(), lim)
+	if err != nil {
+		return nil, err
+	}
+	if ext == ".xlsx" {
+		t.Detail += "; named .xlsx but is text, read as CSV"
+	}
+	return []*Table{t}, nil
+}
+
+// countingReader tracks bytes read, for progress and row-length limits.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// nulStripper drops NUL bytes, which real exports (Salesforce long text)
+// sometimes carry and which no CSV field legitimately holds.
+type nulStripper struct{ r io.Reader }
+
+func (s nulStripper) Read(p []byte) (int, error) {
+	for {
+		n, err := s.r.Read(p)
+		if n == 0 {
+			return 0, err
+		}
+		j := 0
+		for i := 0; i < n; i++ {
+			if p[i] != 0 {
+				p[j] = p[i]
+				j++
+			}
+		}
+		if j > 0 || err != nil {
+			return j, err
+		}
+	}
+}
+
+func openCSV(path string, size int64, lim Limits) (*Table, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnusable, err)
+	}
+	// Sniff encoding and delimiter from the first 64 KiB.
+	sample := make([]byte, 64<<10)
+	n, _ := io.ReadFull(f, sample)
+	sample = sample[:n]
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	cr := &countingReader{r: f}
+	var r io.Reader = bufio.NewReaderSize(cr, 1<<20)
+	detail := "UTF-8"
+	switch {
+	case bytes.HasPrefix(sample, []byte{0xEF, 0xBB, 0xBF}):
+		detail = "UTF-8 with BOM"
+		br := r.(*bufio.Reader)
+		br.Discard(3)
+	case bytes.HasPrefix(sample, []byte{0xFF, 0xFE}), bytes.HasPrefix(sample, []byte{0xFE, 0xFF}):
+		f.Close()
+		return nil, fmt.Errorf("%w: %s is UTF-16 text; save it as UTF-8 CSV", ErrUnusable, path)
+	case !utf8.Valid(trimPartialRune(bytes.ReplaceAll(sample, []byte{0}, nil))):
+		// Not UTF-8: the usual CRM alternative is Windows-1252 (a superset
+		// of Latin-1's printable characters).
+		detail = "Windows-1252"
+		r = transform.NewReader(r, charmap.Windows1252.NewDecoder())
+	}
+	if bytes.IndexByte(sample, 0) >= 0 {
+		detail += ", NUL bytes removed"
+	}
+	r = nulStripper{r}
+	delim := sniffDelimiter(sample)
+	if delim != ',' {
+		detail += fmt.Sprintf(", delimiter %q", delim)
+	}
+	cr2 := csv.NewReader(r)
+	cr2.Comma = delim
+	cr2.FieldsPerRecord = -1
+	cr2.LazyQuotes = true
+	cr2.ReuseRecord = false
+	header, err := cr2.Read()
+	if err == io.EOF {
+		f.Close()
+		return nil, fmt.Errorf("%w: %s has no header row", ErrUnusable, path)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%w: %s: header: %v", ErrUnusable, path, err)
+	}
+	if lim.MaxColumns > 0 && len(header) > lim.MaxColumns {
+		f.Close()
+		return nil, fmt.Errorf("%w: %s has %d columns, over the limit of %d", ErrUnusable, path, len(header), lim.MaxColumns)
+	}
+	t := &Table{Path: path, Kind: "csv", Header: header, Detail: detail, size: size, close: f.Close,
+		pos: func() int64 { return cr.n }}
+	var last int64
+	t.next = func() (Row, error) {
+		for {
+			rec, err := cr2.Read()
+			line, _ := cr2.FieldPos(0)
+			if err == io.EOF {
+				return Row{}, io.EOF
+			}
+			if lim.MaxRowBytes > 0 && cr.n-last > int64(lim.MaxRowBytes)+(2<<20) {
+				return Row{}, fmt.Errorf("%w: %s line %d: a row is longer than %d bytes (limits.max_row_bytes)", ErrUnusable, path, line, lim.MaxRowBytes)
+			}
+			last = cr.n
+			if err != nil {
+				var pe *csv.ParseError
+				if errors.As(err, &pe) {
+					if pe.Err == csv.ErrFieldCount {
+						return Row{Line: pe.StartLine, Cells: rec}, nil
+					}
+					return Row{}, fmt.Errorf("%w: %s line %d: %v", ErrUnusable, path, pe.StartLine, pe.Err)
+				}
+				return Row{}, fmt.Errorf("%w: %s: %v", ErrUnusable, path, err)
+			}
+			if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+				continue // blank line
+			}
+			if lim.MaxRowBytes > 0 {
+				total := 0
+				for _, c := range rec {
+					total += len(c)
+				}
+				if total > lim.MaxRowBytes {
+					return Row{}, fmt.Errorf("%w: %s line %d: row of %d bytes is over the limit of %d (limits.max_row_bytes)", ErrUnusable, path, line, total, lim.MaxRowBytes)
+				}
+			}
+			return Row{Line: line, Cells: rec}, nil
+		}
+	}
+	return t, nil
+}
+
+// trimPartialRune cuts a multi-byte character split at the end of a sample.
+func trimPartialRune(b []byte) []byte {
+	for i := 0; i < 3 && len(b) > 0; i++ {
+		r, size := utf8.DecodeLastRune(b)
+		if r != utf8.RuneError || size != 1 {
+			break
+		}
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// sniffDelimiter picks comma, semicolon, tab or pipe: the one that occurs
+// most often, outside quotes, in the header line and splits the first lines
+// consistently.
+func sniffDelimiter(sample []byte) rune {
+	lines := bytes.SplitN(sample, []byte("\n"), 6)
+	best, bestScore := ',', -1
+	for _, d := range []rune{',', ';', '\t', '|'} {
+		counts := make([]int, 0, len(lines))
+		for i, l := range lines {
+			if i == len(lines)-1 && len(lines) == 6 {
+				break // possibly cut
+			}
+			counts = append(counts, countOutsideQuotes(l, byte(d)))
+		}
+		if len(counts) == 0 || counts[0] == 0 {
+			continue
+		}
+		score := counts[0] * 10
+		for _, c := range counts[1:] {
+			if c == counts[0] {
+				score++
+			}
+		}
+		if score > bestScore {
+			best, bestScore = d, score
+		}
+	}
+	return best
+}
+
+func countOutsideQuotes(line []byte, d byte) int {
+	n, in := 0, false
+	for _, c := range line {
+		switch c {
+		case '"':
+			in = !in
+		case d:
+			if !in {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func openXLSX(path string, lim Limits) ([]*Table, error) {
+	f, err := excelize.OpenFile(path, excelize.Options{
+		RawCellValue:      true,
+		UnzipSizeLimit:    1 << 30,
+		UnzipXMLSizeLimit: 64 << 20,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s is not a readable XLSX workbook: %v", ErrUnusable, path, err)
+	}
+	var tables []*Table
+	for _, sheet := range f.GetSheetList() {
+		rows, err := f.Rows(sheet)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%w: %s sheet %s: %v", ErrUnusable, path, sheet, err)
+		}
+		var header []string
+		line := 0
+		for rows.Next() {
+			line++
+			cells, err := rows.Columns()
+			if err != nil {
+				f.Close()
+				return nil, fmt.Errorf("%w: %s sheet %s: %v", ErrUnusable, path, sheet, err)
+			}
+			if len(strings.Join(cells, "")) > 0 {
+				header = cells
+				break
+			}
+		}
+		if header == nil {
+			rows.Close()
+			continue // empty sheet
+		}
+		if lim.MaxColumns > 0 && len(header) > lim.MaxColumns {
+			f.Close()
+			return nil, fmt.Errorf("%w: %s sheet %s has %d columns, over the limit of %d", ErrUnusable, path, sheet, len(header), lim.MaxColumns)
+		}
+		rr, ln := rows, line
+		t := &Table{Path: path, Sheet: sheet, Kind: "xlsx", Header: header, Detail: "XLSX sheet " + strconv.Quote(sheet), Serial: true,
+			close: rr.Close}
+		t.next = func() (Row, error) {
+			for rr.Next() {
+				ln++
+				cells, err := rr.Columns()
+				if err != nil {
+					return Row{}, fmt.Errorf("%w: %s sheet %s row %d: %v", ErrUnusable, path, sheet, ln, err)
+				}
+				if strings.TrimSpace(strings.Join(cells, "")) == "" {
+					continue
+				}
+				return Row{Line: ln, Cells: cells}, nil
+			}
+			if err := rr.Error(); err != nil {
+				return Row{}, fmt.Errorf("%w: %s sheet %s: %v", ErrUnusable, path, sheet, err)
+			}
+			return Row{}, io.EOF
+		}
+		tables = append(tables, t)
+	}
+	if len(tables) == 0 {
+		f.Close()
+		return nil, fmt.Errorf("%w: %s has no sheet with data", ErrUnusable, path)
+	}
+	// The workbook stays open until the last sheet is closed.
+	last := tables[len(tables)-1]
+	prev := last.close
+	last.close = func() error { return errors.Join(prev(), f.Close()) }
+	return tables, nil
+}
+
+func openJSONL(path string, size int64, lim Limits) (*Table, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnusable, err)
+	}
+	cr := &countingReader{r: f}
+	sc := bufio.NewScanner(cr)
+	maxRow := lim.MaxRowBytes
+	if maxRow <= 0 {
+		maxRow = 64 << 20
+	}
+	sc.Buffer(make([]byte, 0, 1<<20), maxRow)
+	line := 0
+	decode := func() (map[string]any, []string, error) {
+		for sc.Scan() {
+			line++
+			b := bytes.TrimSpace(sc.Bytes())
+			if len(b) == 0 {
+				continue
+			}
+			dec := json.NewDecoder(bytes.NewReader(b))
+			dec.UseNumber()
+			var obj map[string]any
+			if err := dec.Decode(&obj); err != nil {
+				return nil, nil, fmt.Errorf("not a JSON object: %v", err)
+			}
+			// keep the file's key order for the header
+			keys := jsonKeys(b)
+			return obj, keys, nil
+		}
+		if err := sc.Err(); err != nil {
+			return nil, nil, fmt.Errorf("%w: %s line %d: %v", ErrUnusable, path, line+1, err)
+		}
+		return nil, nil, io.EOF
+	}
+	first, keys, err := decode()
+	if err == io.EOF {
+		f.Close()
+		return nil, fmt.Errorf("%w: %s has no JSON objects", ErrUnusable, path)
+	}
+	if err != nil {
+		f.Close()
+		if errors.Is(err, ErrUnusable) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %s line %d: %v", ErrUnusable, path, line, err)
+	}
+	header := keys
+	index := map[string]int{}
+	for i, k := range header {
+		index[k] = i
+	}
+	toRow := func(obj map[string]any) []string {
+		cells := make([]string, len(header))
+		for k, v := range obj {
+			i, ok := index[k]
+			if !ok {
+				continue
+			}
+			cells[i] = jsonCell(v)
+		}
+		return cells
+	}
+	pending := &Row{Line: line, Cells: toRow(first)}
+	t := &Table{Path: path, Kind: "jsonl", Header: header, Detail: "JSON lines", size: size, close: f.Close,
+		pos: func() int64 { return cr.n }}
+	t.next = func() (Row, error) {
+		if pending != nil {
+			r := *pending
+			pending = nil
+			return r, nil
+		}
+		obj, _, err := decode()
+		if err == io.EOF {
+			return Row{}, io.EOF
+		}
+		if err != nil {
+			if errors.Is(err, ErrUnusable) {
+				return Row{}, err
+			}
+			// A line that is not an object is a rejected row, not the end.
+			return Row{Line: line, Cells: nil}, &rowError{err.Error()}
+		}
+		return Row{Line: line, Cells: toRow(obj)}, nil
+	}
+	return t, nil
+}
+
+// rowError is a row that could not be split into cells at all.
+type rowError struct{ reason string }
+
+func (e *rowError) Error() string { return e.reason }
+
+func jsonKeys(b []byte) []string {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	var keys []string
+	depth := 0
+	expectKey := false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return keys
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{', '[':
+				depth++
+				expectKey = v == '{' && depth == 1
+			case '}', ']':
+				depth--
+				expectKey = depth == 1
+			}
+			continue
+		case string:
+			if depth == 1 && expectKey {
+				keys = append(keys, v)
+				expectKey = false
+				continue
+			}
+		}
+		if depth == 1 {
+			expectKey = true
+		}
+	}
+}
+
+func jsonCell(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case bool:
+		return strconv.FormatBool(x)
+	default:
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+}
+
+// openParquet reads a Parquet file through DuckDB, every column as text, so
+// it passes the same validation as CSV.
+func openParquet(ctx context.Context, db *sql.DB, path string) (*Table, error) {
+	if db == nil {
+		return nil, fmt.Errorf("%w: %s: Parquet needs the database", ErrUnusable, path)
+	}
+	q := "SELECT COLUMNS(*)::VARCHAR FROM read_parquet(" + store.Literal(path) + ")"
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s is not a readable Parquet file: %v", ErrUnusable, path, firstLine(err.Error()))
+	}
+	cols, err := rows.Columns()
+	if err != nil {
+		rows.Close()
+		return nil, fmt.Errorf("%w: %s: %v", ErrUnusable, path, err)
+	}
+	n := 0
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	t := &Table{Path: path, Kind: "parquet", Header: cols, Detail: "Parquet", close: rows.Close}
+	t.next = func() (Row, error) {
+		if !rows.Next() {
+			if err := rows.Err(); err != nil {
+				return Row{}, fmt.Errorf("%w: %s: %v", ErrUnusable, path, firstLine(err.Error()))
+			}
+			return Row{}, io.EOF
+		}
+		n++
+		if err := rows.Scan(ptrs...); err != nil {
+			return Row{}, fmt.Errorf("%w: %s row %d: %v", ErrUnusable, path, n, err)
+		}
+		cells := make([]string, len(cols))
+		for i, v := range vals {
+			cells[i] = v.String
+		}
+		return Row{Line: n, Cells: cells}, nil
+	}
+	return t, nil
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

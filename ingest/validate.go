@@ -1,0 +1,389 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// badValue is why a row is rejected: the column, the value and the reason.
+type badValue struct {
+	col, value, reason string
+}
+
+func (e *badValue) Error() string { return e.col + ": " + e.reason }
+
+// rowValues reads one record's fields with the table's value conventions.
+type rowValues struct {
+	rec Record
+	vo  ValueOptions
+	now time.Time
+}
+
+func (v *rowValues) raw(name string) (string, string) {
+	i := fieldIndex(v.rec.Role, name)
+	return strings.TrimSpace(v.rec.Values[i]), v.rec.Cols[i]
+}
+
+func (v *rowValues) bad(name, reason string) error {
+	val, c := v.raw(name)
+	return &badValue{col: c, value: val, reason: reason}
+}
+
+// text returns a field; required fields must not be empty.
+func (v *rowValues) text(name string, required bool) (string, bool, error) {
+	s, _ := v.raw(name)
+	if s == "" {
+		if required {
+			return "", false, v.bad(name, name+" is required")
+		}
+		return "", false, nil
+	}
+	return s, true, nil
+}
+
+func (v *rowValues) time(name string, required bool) (time.Time, bool, error) {
+	s, _ := v.raw(name)
+	if s == "" {
+		if required {
+			return time.Time{}, false, v.bad(name, name+" is required")
+		}
+		return time.Time{}, false, nil
+	}
+	t, err := ParseTime(s, v.vo)
+	if err != nil {
+		return time.Time{}, false, v.bad(name, name+" "+strings.TrimPrefix(err.Error(), fmt.Sprintf("%q ", s)))
+	}
+	if t.After(v.now) {
+		return time.Time{}, false, v.bad(name, name+" is in the future")
+	}
+	if t.Year() < 1900 {
+		return time.Time{}, false, v.bad(name, name+" is before 1900")
+	}
+	return t, true, nil
+}
+
+// date reads a calendar date (expected close dates may lie in the future).
+func (v *rowValues) date(name string) (time.Time, bool, error) {
+	s, _ := v.raw(name)
+	if s == "" {
+		return time.Time{}, false, nil
+	}
+	vo := v.vo
+	vo.Location = time.UTC
+	t, err := ParseTime(s, vo)
+	if err != nil {
+		return time.Time{}, false, v.bad(name, name+" "+strings.TrimPrefix(err.Error(), fmt.Sprintf("%q ", s)))
+	}
+	if t.Year() < 1900 || t.Year() > 2200 {
+		return time.Time{}, false, v.bad(name, name+" is out of range")
+	}
+	return t, true, nil
+}
+
+func (v *rowValues) amount(name string, required bool) (float64, bool, error) {
+	s, _ := v.raw(name)
+	if s == "" {
+		if required {
+			return 0, false, v.bad(name, name+" is required (an empty amount is not zero)")
+		}
+		return 0, false, nil
+	}
+	a, err := ParseAmount(s, v.vo.DecimalComma)
+	if err != nil {
+		return 0, false, v.bad(name, name+" is not an amount")
+	}
+	if a < 0 {
+		return 0, false, v.bad(name, name+" is negative")
+	}
+	return a, true, nil
+}
+
+func (v *rowValues) prob(name string) (float64, bool, error) {
+	s, _ := v.raw(name)
+	if s == "" {
+		return 0, false, nil
+	}
+	p, err := ParseProbability(s)
+	if err != nil {
+		return 0, false, v.bad(name, name+" is not a probability (0-100 or 0-1)")
+	}
+	return p, true, nil
+}
+
+// normaliseStatus maps the status synonyms of common CRMs.
+func normaliseStatus(s string) (string, bool) {
+	switch NormalizeHeader(s) {
+	case "open", "active", "inprogress", "pending", "0open":
+		return "open", true
+	case "won", "closedwon", "win", "1":
+		return "won", true
+	case "lost", "closedlost", "lose", "0":
+		return "lost", true
+	}
+	return "", false
+}
+
+func normaliseDealType(s string) (string, bool) {
+	switch NormalizeHeader(s) {
+	case "new", "newbusiness", "acquisition", "newcustomer", "newlogo":
+		return "new", true
+	case "expansion", "renewal", "upsell", "crosssell", "existingbusiness", "existingcustomer", "development", "upgrade", "existingcustomerupgrade", "existingcustomerreplacement", "existingcustomerdowngrade":
+		return "expansion", true
+	}
+	return "", false
+}
+
+func (l *loader) deal(ctx context.Context, v *rowValues, ra *Recognised) error {
+	id, _, err := v.text("deal_id", true)
+	if err != nil {
+		return err
+	}
+	if _, dup := l.deals[id]; dup {
+		return v.bad("deal_id", "duplicate deal_id (an earlier row has it)")
+	}
+	if ds, taken := l.others[id]; taken {
+		return v.bad("deal_id", fmt.Sprintf("deal_id already belongs to dataset %q", ds))
+	}
+	acct, hasAcct, err := v.text("account_id", !ra.AllowNoAccount)
+	if err != nil {
+		return err
+	}
+	if hasAcct && l.acctFile && !l.accounts[acct] {
+		return v.bad("account_id", "account_id is not in the accounts file")
+	}
+	created, _, err := v.time("created_at", true)
+	if err != nil {
+		return err
+	}
+	pipeName, _, _ := v.text("pipeline", false)
+	pipe, perr := l.book.pipeline(pipeName)
+	if perr != nil {
+		return v.bad("pipeline", "pipeline "+perr.Error())
+	}
+	stageName, _, err := v.text("stage", true)
+	if err != nil {
+		return err
+	}
+	st, serr := pipe.stage(stageName)
+	if serr != nil {
+		return v.bad("stage", "stage "+serr.Error())
+	}
+	statusRaw, _, err := v.text("status", true)
+	if err != nil {
+		return err
+	}
+	status, ok := normaliseStatus(statusRaw)
+	if !ok {
+		return v.bad("status", "status must be open, won or lost")
+	}
+	// The stage is the deal's current stage; a closed deal whose stage
+	// column still shows an open stage was closed from that stage.
+	entry := ""
+	switch {
+	case status == "open" && st.kind != "open":
+		return v.bad("status", fmt.Sprintf("status is open but stage %q is a %s stage", st.name, st.kind))
+	case status != "open" && st.kind == "open":
+		entry = st.name
+		if status == "won" {
+			st, _ = pipe.stage(pipe.won)
+		} else {
+			st, _ = pipe.stage(pipe.lost)
+		}
+	case status != "open" && st.kind != status:
+		return v.bad("status", fmt.Sprintf("status is %s but stage %q is a %s stage", status, st.name, st.kind))
+	case status == "open":
+		entry = st.name
+	}
+	amount, _, err := v.amount("amount", true)
+	if err != nil {
+		return err
+	}
+	cur, _, _ := v.text("currency", false)
+	if cur == "" {
+		cur = l.opt.BaseCurrency
+	}
+	cur = strings.ToUpper(cur)
+	rate, ok := l.opt.Rates[cur]
+	if !ok {
+		return v.bad("currency", fmt.Sprintf("no exchange rate for %s: add it under currency.rates in pipecast.yaml", cur))
+	}
+	closed, hasClosed, err := v.time("closed_at", status != "open")
+	if err != nil {
+		if status != "open" {
+			if bv, ok := err.(*badValue); ok && strings.HasSuffix(bv.reason, "is required") {
+				bv.reason = "closed_at is required for a " + status + " deal"
+			}
+		}
+		return err
+	}
+	if hasClosed && closed.Before(created) {
+		return v.bad("closed_at", "closed_at is before created_at")
+	}
+	ecd, hasECD, err := v.date("expected_close_date")
+	if err != nil {
+		return err
+	}
+	prob, hasProb, err := v.prob("probability")
+	if err != nil {
+		return err
+	}
+	list, hasList, err := v.amount("list_amount", false)
+	if err != nil {
+		return err
+	}
+	dt, hasDT := "", false
+	if s, ok, _ := v.text("deal_type", false); ok {
+		if dt, hasDT = normaliseDealType(s); !hasDT {
+			return v.bad("deal_type", "deal_type must be new (acquisition) or expansion (renewal, upsell: development)")
+		}
+	}
+	name, hasName, _ := v.text("name", false)
+	owner, hasOwner, _ := v.text("owner", false)
+	team, hasTeam, _ := v.text("team", false)
+	fc, hasFC, _ := v.text("forecast_category", false)
+	lr, hasLR, _ := v.text("lost_reason", false)
+	src, hasSrc, _ := v.text("source", false)
+
+	l.deals[id] = dealInfo{pipeline: pipe, rate: rate}
+	b := l.out[RoleDeals]
+	b.str(0, id, true)
+	b.str(1, acct, hasAcct)
+	b.str(2, name, hasName)
+	b.str(3, owner, hasOwner)
+	b.str(4, team, hasTeam)
+	b.str(5, pipe.name, true)
+	b.str(6, st.name, true)
+	b.str(7, status, true)
+	b.f64(8, amount, true)
+	b.str(9, cur, true)
+	b.f64(10, round2(amount*rate), true)
+	b.f64(11, list, hasList)
+	b.ts(12, created, true)
+	b.ts(13, closed, hasClosed)
+	b.date(14, ecd, hasECD)
+	b.f64(15, prob, hasProb)
+	b.str(16, fc, hasFC)
+	b.str(17, dt, hasDT)
+	b.str(18, lr, hasLR)
+	b.str(19, src, hasSrc)
+	b.str(20, entry, entry != "")
+	return b.done(ctx)
+}
+
+func round2(x float64) float64 { return math.Round(x*100) / 100 }
+
+func (l *loader) history(ctx context.Context, v *rowValues) error {
+	id, _, err := v.text("deal_id", true)
+	if err != nil {
+		return err
+	}
+	d, ok := l.deals[id]
+	if !ok {
+		return v.bad("deal_id", "deal_id is not in the deals file (or its deal row was rejected)")
+	}
+	stageName, _, err := v.text("stage", true)
+	if err != nil {
+		return err
+	}
+	st, serr := d.pipeline.stage(stageName)
+	if serr != nil {
+		return v.bad("stage", "stage "+serr.Error())
+	}
+	at, _, err := v.time("entered_at", true)
+	if err != nil {
+		return err
+	}
+	prob, hasProb, err := v.prob("probability")
+	if err != nil {
+		return err
+	}
+	amount, hasAmount, err := v.amount("amount", false)
+	if err != nil {
+		return err
+	}
+	ecd, hasECD, err := v.date("expected_close_date")
+	if err != nil {
+		return err
+	}
+	l.histOrd++
+	b := l.out[RoleHistory]
+	b.str(0, id, true)
+	b.str(1, st.name, true)
+	b.ts(2, at, true)
+	b.f64(3, prob, hasProb)
+	b.f64(4, amount, hasAmount)
+	b.f64(5, round2(amount*d.rate), hasAmount)
+	b.date(6, ecd, hasECD)
+	b.i64(7, l.histOrd, true)
+	return b.done(ctx)
+}
+
+func (l *loader) account(ctx context.Context, v *rowValues) error {
+	id, _, err := v.text("account_id", true)
+	if err != nil {
+		return err
+	}
+	if l.accounts[id] {
+		return v.bad("account_id", "duplicate account_id (an earlier row has it)")
+	}
+	if ds, taken := l.otherAcc[id]; taken {
+		return v.bad("account_id", fmt.Sprintf("account_id already belongs to dataset %q", ds))
+	}
+	var emp int64
+	hasEmp := false
+	if s, ok, _ := v.text("employees", false); ok {
+		f, err := ParseAmount(s, v.vo.DecimalComma)
+		if err != nil || f < 0 || f != math.Trunc(f) || f > 1e12 {
+			return v.bad("employees", "employees must be a whole number")
+		}
+		emp, hasEmp = int64(f), true
+	}
+	created, hasCreated, err := v.time("created_at", false)
+	if err != nil {
+		return err
+	}
+	name, hasName, _ := v.text("name", false)
+	ind, hasInd, _ := v.text("industry", false)
+	reg, hasReg, _ := v.text("region", false)
+	par, hasPar, _ := v.text("parent_account_id", false)
+	l.accounts[id] = true
+	b := l.out[RoleAccounts]
+	b.str(0, id, true)
+	b.str(1, name, hasName)
+	b.str(2, ind, hasInd)
+	b.str(3, reg, hasReg)
+	b.i64(4, emp, hasEmp)
+	b.ts(5, created, hasCreated)
+	b.str(6, par, hasPar)
+	return b.done(ctx)
+}
+
+func (l *loader) activity(ctx context.Context, v *rowValues) error {
+	acct, hasAcct, _ := v.text("account_id", false)
+	deal, hasDeal, _ := v.text("deal_id", false)
+	if !hasAcct && !hasDeal {
+		return v.bad("account_id", "an activity needs an account_id or a deal_id")
+	}
+	if hasDeal {
+		if _, ok := l.deals[deal]; !ok {
+			return v.bad("deal_id", "deal_id is not in the deals file")
+		}
+	}
+	if hasAcct && l.acctFile && !l.accounts[acct] {
+		return v.bad("account_id", "account_id is not in the accounts file")
+	}
+	at, _, err := v.time("occurred_at", true)
+	if err != nil {
+		return err
+	}
+	typ, hasTyp, _ := v.text("type", false)
+	b := l.out[RoleActivities]
+	b.str(0, acct, hasAcct)
+	b.str(1, deal, hasDeal)
+	b.str(2, strings.ToLower(typ), hasTyp)
+	b.ts(3, at, true)
+	return b.done(ctx)
+}

@@ -1,0 +1,98 @@
+package cycle
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	store "github.com/pipecast/pipecast/sql"
+)
+
+// table accumulates a result table column by column and writes it with one
+// bulk Arrow append. Columns are VARCHAR, BIGINT or DOUBLE; NaN doubles are
+// written as NULL.
+type table struct {
+	name string
+	ddl  string // column definitions for CREATE TABLE
+	b    *array.RecordBuilder
+}
+
+type col struct {
+	name, sqlType string
+}
+
+func newTable(name string, cols ...col) *table {
+	fields := make([]arrow.Field, len(cols))
+	ddl := ""
+	for i, c := range cols {
+		var dt arrow.DataType
+		switch c.sqlType {
+		case "VARCHAR":
+			dt = arrow.BinaryTypes.String
+		case "BIGINT":
+			dt = arrow.PrimitiveTypes.Int64
+		case "DOUBLE":
+			dt = arrow.PrimitiveTypes.Float64
+		default:
+			panic("table: unsupported type " + c.sqlType)
+		}
+		fields[i] = arrow.Field{Name: c.name, Type: dt, Nullable: true}
+		ddl += fmt.Sprintf("%s %s, ", store.Quote(c.name), c.sqlType)
+	}
+	return &table{name: name, ddl: ddl + "as_of TIMESTAMP, run_id VARCHAR",
+		b: array.NewRecordBuilder(memory.DefaultAllocator, arrow.NewSchema(fields, nil))}
+}
+
+// row appends one row; values are string, int, int64 or float64 (NaN: NULL).
+func (t *table) row(vals ...any) {
+	for i, v := range vals {
+		switch x := v.(type) {
+		case string:
+			t.b.Field(i).(*array.StringBuilder).Append(x)
+		case int:
+			t.b.Field(i).(*array.Int64Builder).Append(int64(x))
+		case int64:
+			t.b.Field(i).(*array.Int64Builder).Append(x)
+		case float64:
+			fb := t.b.Field(i).(*array.Float64Builder)
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				fb.AppendNull()
+			} else {
+				fb.Append(x)
+			}
+		case nil:
+			t.b.Field(i).AppendNull()
+		default:
+			panic(fmt.Sprintf("table %s: unsupported value %T", t.name, v))
+		}
+	}
+}
+
+// write (re)creates the table and appends the rows, stamped with the run.
+func (t *table) write(ctx context.Context, r *store.Run) error {
+	defer t.b.Release()
+	if err := r.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s (%s)", store.Quote(t.name), t.ddl), nil); err != nil {
+		return fmt.Errorf("create %s: %w", t.name, err)
+	}
+	rec := t.b.NewRecordBatch()
+	defer rec.Release()
+	if err := r.Append(ctx, t.name, rec); err != nil {
+		return err
+	}
+	return r.Exec(ctx, fmt.Sprintf("UPDATE %s SET as_of = $as_of, run_id = $run_id", store.Quote(t.name)), nil)
+}
+
+// nan is the NULL of a DOUBLE column.
+var nan = math.NaN()
+
+// orNaN returns v when ok, else NaN (NULL).
+func orNaN(v float64, ok bool) float64 {
+	if !ok {
+		return nan
+	}
+	return v
+}

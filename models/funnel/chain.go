@@ -1,0 +1,247 @@
+package funnel
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+
+	store "github.com/pipecast/pipecast/sql"
+)
+
+// chain is one pipeline's stage Markov chain: its stages (open ones
+// transient, won and lost ones absorbing) and the observed move counts
+// between them.
+type chain struct {
+	names    []string
+	kinds    []string // open, won, lost
+	entered  []int64  // stage entries by the as-of date
+	counts   [][]float64
+	position []int64
+	nOpen    []int64
+}
+
+// absorption is what the chain says about one open stage.
+type absorption struct {
+	ok              bool    // false: p_win unknown, see reason
+	pWin, pLost     float64 // probability of ending won / lost
+	pUnresolved     float64 // probability of reaching a stage whose exits are unknown
+	visitsRemaining float64 // expected further open-stage visits before absorption
+	steps           float64 // expected moves until won or lost
+	nFrom           float64 // observed moves out of the stage
+	reason          string
+}
+
+// absorb solves the absorbing chain. Open stages never left (no observed
+// move out) and open stages from which no observed path reaches won, lost or
+// such a stage (a closed loop) have unknown exits: they get no probability
+// and are treated as a third, "unresolved" outcome by the stages that can
+// reach them. For the remaining open stages S, Q (S x S) and R (S x
+// absorbing) are the empirical transition probabilities,
+// N = (I - Q)^-1 the fundamental matrix, B = N R the absorption
+// probabilities and t = N 1 the expected number of visits to open stages,
+// the current one included, before absorption.
+func (c *chain) absorb() ([]absorption, error) {
+	k := len(c.names)
+	out := make([]absorption, k)
+	nFrom := make([]float64, k)
+	for i := range k {
+		for j := range k {
+			nFrom[i] += c.counts[i][j]
+		}
+		out[i].nFrom = nFrom[i]
+	}
+	// sink: absorbing stages and open stages never left.
+	sink := make([]bool, k)
+	for i := range k {
+		sink[i] = c.kinds[i] != "open" || nFrom[i] == 0
+	}
+	// reach: can get to a sink along observed moves (backward search).
+	reach := make([]bool, k)
+	copy(reach, sink)
+	for changed := true; changed; {
+		changed = false
+		for i := range k {
+			if reach[i] {
+				continue
+			}
+			for j := range k {
+				if c.counts[i][j] > 0 && reach[j] {
+					reach[i], changed = true, true
+					break
+				}
+			}
+		}
+	}
+	// idx: position of each resolved open stage in Q; unresolved open
+	// stages become absorbing "unknown" outcomes.
+	idx := make([]int, k)
+	var resolved []int
+	unresolved := make([]bool, k)
+	for i := range k {
+		idx[i] = -1
+		if c.kinds[i] != "open" {
+			continue
+		}
+		switch {
+		case c.entered[i] == 0 && nFrom[i] == 0:
+			out[i].reason = "no deal entered this stage by the as-of date"
+			unresolved[i] = true
+		case nFrom[i] == 0:
+			out[i].reason = fmt.Sprintf("never left: no deal has moved out of this stage by the as-of date (%d open in it, censored)", c.nOpen[i])
+			unresolved[i] = true
+		case !reach[i]:
+			out[i].reason = "every observed path from this stage loops among open stages without reaching won or lost"
+			unresolved[i] = true
+		default:
+			idx[i] = len(resolved)
+			resolved = append(resolved, i)
+		}
+	}
+	s := len(resolved)
+	if s == 0 {
+		return out, nil
+	}
+	// A = I - Q; rhs columns: won, lost, unresolved, ones.
+	a := mat.NewDense(s, s, nil)
+	rhs := mat.NewDense(s, 4, nil)
+	for r, i := range resolved {
+		a.Set(r, r, 1)
+		for j := range k {
+			p := c.counts[i][j] / nFrom[i]
+			if p == 0 {
+				continue
+			}
+			switch {
+			case idx[j] >= 0:
+				a.Set(r, idx[j], a.At(r, idx[j])-p)
+			case c.kinds[j] == "won":
+				rhs.Set(r, 0, rhs.At(r, 0)+p)
+			case c.kinds[j] == "lost":
+				rhs.Set(r, 1, rhs.At(r, 1)+p)
+			case unresolved[j]:
+				rhs.Set(r, 2, rhs.At(r, 2)+p)
+			}
+		}
+		rhs.Set(r, 3, 1)
+	}
+	var lu mat.LU
+	lu.Factorize(a)
+	var x mat.Dense
+	if err := lu.SolveTo(&x, false, rhs); err != nil {
+		// Cannot happen when every resolved stage reaches a sink; report
+		// rather than write wrong numbers.
+		return nil, fmt.Errorf("stage chain: I - Q is singular: %w", err)
+	}
+	var unresolvedNames []string
+	for i := range k {
+		if unresolved[i] {
+			unresolvedNames = append(unresolvedNames, c.names[i])
+		}
+	}
+	for r, i := range resolved {
+		o := &out[i]
+		o.ok = true
+		o.pWin, o.pLost, o.pUnresolved = clamp01(x.At(r, 0)), clamp01(x.At(r, 1)), clamp01(x.At(r, 2))
+		o.steps = x.At(r, 3)
+		o.visitsRemaining = o.steps - 1
+		if o.pUnresolved > 1e-12 {
+			o.reason = fmt.Sprintf("p_win, p_lost and the expectations are lower bounds: with probability %.4f a path reaches a stage with unknown exits (%s)",
+				o.pUnresolved, strings.Join(unresolvedNames, ", "))
+		} else {
+			o.pUnresolved = 0
+		}
+	}
+	return out, nil
+}
+
+func clamp01(v float64) float64 { return math.Min(1, math.Max(0, v)) }
+
+// writeWinProbability reads stage_transitions and the stage list, solves
+// each pipeline's chain and appends the results to funnel_winprob.
+func writeWinProbability(ctx context.Context, r *store.Run) error {
+	st, err := r.QueryFrame(ctx, store.Query("funnel/chain_stages.sql"))
+	if err != nil {
+		return fmt.Errorf("funnel: read stages: %w", err)
+	}
+	tr, err := r.QueryFrame(ctx, "SELECT pipeline, from_stage, to_stage, n FROM stage_transitions")
+	if err != nil {
+		return fmt.Errorf("funnel: read transitions: %w", err)
+	}
+	chains := map[string]*chain{}
+	var order []string
+	at := map[[2]string]int{}
+	pipe, name, kind := st.String("pipeline"), st.String("stage"), st.String("kind")
+	pos, entered, nOpen := st.Int("position"), st.Int("n_entered"), st.Int("n_open")
+	for i := 0; i < st.N; i++ {
+		c := chains[pipe[i]]
+		if c == nil {
+			c = &chain{}
+			chains[pipe[i]] = c
+			order = append(order, pipe[i])
+		}
+		at[[2]string{pipe[i], name[i]}] = len(c.names)
+		c.names = append(c.names, name[i])
+		c.kinds = append(c.kinds, kind[i])
+		c.position = append(c.position, pos[i])
+		c.entered = append(c.entered, entered[i])
+		c.nOpen = append(c.nOpen, nOpen[i])
+	}
+	for _, c := range chains {
+		c.counts = make([][]float64, len(c.names))
+		for i := range c.counts {
+			c.counts[i] = make([]float64, len(c.names))
+		}
+	}
+	tp, from, to, n := tr.String("pipeline"), tr.String("from_stage"), tr.String("to_stage"), tr.Int("n")
+	for i := 0; i < tr.N; i++ {
+		c := chains[tp[i]]
+		fi, ok1 := at[[2]string{tp[i], from[i]}]
+		ti, ok2 := at[[2]string{tp[i], to[i]}]
+		if c == nil || !ok1 || !ok2 {
+			return fmt.Errorf("funnel: transition %s -> %s of pipeline %s has no stage", from[i], to[i], tp[i])
+		}
+		c.counts[fi][ti] += float64(n[i])
+	}
+	b := newRecord("pipeline:s", "stage:s", "position:i", "p_win:f", "p_lost:f", "p_unresolved:f",
+		"expected_visits_remaining:f", "expected_steps:f", "n_from:i", "n_open:i", "reason:s")
+	defer b.release()
+	for _, p := range order {
+		c := chains[p]
+		res, err := c.absorb()
+		if err != nil {
+			return fmt.Errorf("pipeline %s: %w", p, err)
+		}
+		for i, a := range res {
+			if c.kinds[i] != "open" {
+				continue
+			}
+			b.str(0, p)
+			b.str(1, c.names[i])
+			b.int(2, c.position[i])
+			if a.ok {
+				b.float(3, a.pWin)
+				b.float(4, a.pLost)
+				b.float(5, a.pUnresolved)
+				b.float(6, a.visitsRemaining)
+				b.float(7, a.steps)
+			} else {
+				for col := 3; col <= 7; col++ {
+					b.null(col)
+				}
+			}
+			b.int(8, int64(a.nFrom))
+			b.int(9, c.nOpen[i])
+			if a.reason == "" {
+				b.null(10)
+			} else {
+				b.str(10, a.reason)
+			}
+		}
+	}
+	rec := b.batch()
+	defer rec.Release()
+	return r.Append(ctx, "funnel_winprob", rec)
+}

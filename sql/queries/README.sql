@@ -1,1 +1,0 @@
--- placeholder so the embed pattern has a file; each model adds its folder.

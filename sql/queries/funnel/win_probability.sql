@@ -1,0 +1,1 @@
+SELECT * FROM funnel_winprob ORDER BY pipeline, position, stage
