@@ -33,6 +33,7 @@ func (sd *simData) table() *dealTable {
 		dt.dealType = append(dt.dealType, d.dealType)
 		dt.industry = append(dt.industry, a.industry)
 		dt.region = append(dt.region, a.region)
+		dt.source = append(dt.source, "")
 		dt.status = append(dt.status, kind)
 		dt.stageAsOf = append(dt.stageAsOf, simStageDefs[last.stage].name)
 		dt.created = append(dt.created, d.created.UnixMilli())

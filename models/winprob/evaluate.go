@@ -142,10 +142,14 @@ type repRow struct {
 }
 
 // repCalibration compares each owner's stated probabilities with what
-// happened on the same snapshots. The interval of the bias is a normal 95%
-// interval whose standard error is clustered by deal: a deal's snapshots
-// share one outcome, so they are not independent.
-func repCalibration(dt *dealTable, snaps []snap, opt Options) []repRow {
+// happened: every probability a rep recorded on entering an open stage of
+// a deal closed by the as-of date (and at or before limit, the label
+// window), weighed against the deal's outcome. Counting each statement
+// once, when it was made, measures the rep's habit; a weekly snapshot
+// would also count a probability left unchanged while the deal stalled.
+// The interval of the bias is a normal 95% interval whose standard error
+// is clustered by deal: a deal's statements share one outcome.
+func repCalibration(dt *dealTable, limit int64, opt Options) []repRow {
 	type acc struct {
 		n       int
 		sp, sy  float64
@@ -153,25 +157,30 @@ func repCalibration(dt *dealTable, snaps []snap, opt Options) []repRow {
 		teams   map[string]int
 	}
 	by := map[string]*acc{}
-	for _, s := range snaps {
-		if !s.probOK {
+	for i := 0; i < dt.n; i++ {
+		if !dt.labelled[i] {
 			continue
 		}
-		o := dt.owner[s.deal]
-		a := by[o]
-		if a == nil {
-			a = &acc{perDeal: map[int][2]float64{}, teams: map[string]int{}}
-			by[o] = a
+		for k := dt.start[i]; k < dt.start[i+1] && dt.at[k] <= limit; k++ {
+			if !dt.probOK[k] || dt.kind[k] != "open" {
+				continue
+			}
+			o := dt.owner[i]
+			a := by[o]
+			if a == nil {
+				a = &acc{perDeal: map[int][2]float64{}, teams: map[string]int{}}
+				by[o] = a
+			}
+			p := math.Min(math.Max(dt.prob[k], 0), 1)
+			a.n++
+			a.sp += p
+			a.sy += dt.y[i]
+			d := a.perDeal[i]
+			if d[1] == 0 {
+				a.teams[dt.team[i]]++
+			}
+			a.perDeal[i] = [2]float64{d[0] + p - dt.y[i], d[1] + 1}
 		}
-		p := math.Min(math.Max(s.prob, 0), 1)
-		a.n++
-		a.sp += p
-		a.sy += s.y
-		d := a.perDeal[s.deal]
-		if d[1] == 0 {
-			a.teams[dt.team[s.deal]]++
-		}
-		a.perDeal[s.deal] = [2]float64{d[0] + p - s.y, d[1] + 1}
 	}
 	owners := make([]string, 0, len(by))
 	for o := range by {

@@ -26,6 +26,9 @@ const (
 	fCustomer
 	fOverdue
 	fCloseMissing
+	fTeamStage
+	fRep
+	fRepMissing
 	nNumeric
 )
 
@@ -33,7 +36,8 @@ var numericNames = [nNumeric]string{
 	"log1p_days_in_stage", "log1p_deal_age_days", "log1p_amount", "amount_missing",
 	"owner_win_logit", "team_win_logit", "log1p_stage_changes", "log1p_backward_moves",
 	"log1p_close_date_pushes", "log1p_amount_changes", "log1p_employees", "employees_missing",
-	"existing_customer", "close_date_passed", "close_date_missing",
+	"existing_customer", "close_date_passed", "close_date_missing", "team_stage_win_logit",
+	"rep_logit_adjusted", "rep_missing",
 }
 
 // featurizer turns snapshots into standardised feature rows. Everything in
@@ -44,8 +48,18 @@ type featurizer struct {
 	group []string // reason group of each column
 	level []string // category level of one-hot columns ("" otherwise)
 
-	stageCol                                 map[int]int
-	typeCol, pipeCol, industryCol, regionCol map[string]int
+	stageCol, stageDaysCol                              map[int]int
+	typeCol, pipeCol, industryCol, regionCol, sourceCol map[string]int
+
+	// team x stage: the shrunk win rate of the team's snapshots in the
+	// stage, toward the stage's rate (pipelines differ in shape by team)
+	teamStage map[teamStageKey]float64
+	stageRate map[int]float64
+	// rep: logit(stated) - the owner's shift, logit(mean stated) -
+	// logit(observed) over the owner's training snapshots, shrunk
+	repShift    map[string]float64
+	repShiftAll float64
+	repFill     float64
 
 	prior               float64 // training deal win rate
 	ownerEnc, teamEnc   map[string]float64
@@ -63,21 +77,31 @@ func encode(w, n int, prior, m float64) float64 {
 }
 
 func fitFeaturizer(dt *dealTable, snaps []snap, opt Options) *featurizer {
-	fz := &featurizer{stageCol: map[int]int{}, typeCol: map[string]int{}, pipeCol: map[string]int{},
-		industryCol: map[string]int{}, regionCol: map[string]int{},
+	fz := &featurizer{stageCol: map[int]int{}, stageDaysCol: map[int]int{}, typeCol: map[string]int{}, pipeCol: map[string]int{},
+		industryCol: map[string]int{}, regionCol: map[string]int{}, sourceCol: map[string]int{},
+		teamStage: map[teamStageKey]float64{}, stageRate: map[int]float64{}, repShift: map[string]float64{},
 		ownerEnc: map[string]float64{}, teamEnc: map[string]float64{}, ownerN: map[string]int{}, teamN: map[string]int{}}
 	for j := 0; j < nNumeric; j++ {
 		fz.names = append(fz.names, numericNames[j])
 		fz.level = append(fz.level, "")
 	}
 	fz.group = append(fz.group, "days_in_stage", "age", "amount", "amount", "owner", "team", "changes",
-		"backward", "pushes", "amount_changes", "employees", "employees", "customer", "close_date", "close_date")
+		"backward", "pushes", "amount_changes", "employees", "employees", "customer", "close_date", "close_date", "team", "rep", "rep")
 
 	// deal-level counts for the encodings: one vote per training deal
 	seen := map[int]bool{}
 	ownerW, ownerN, teamW, teamN := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 	var wins, deals int
-	stageN, typeN, pipeN, indN, regN := map[int]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	stageN, typeN, pipeN, indN, regN, srcN := map[int]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	stageW := map[int]float64{}
+	tsN, tsW := map[teamStageKey]int{}, map[teamStageKey]float64{}
+	type repAcc struct {
+		p, y  float64
+		n     int
+		deals map[int]bool
+	}
+	reps := map[string]*repAcc{}
+	var allRep repAcc
 	var amtSum, empSum float64
 	var amtN, empN int
 	for _, s := range snaps {
@@ -87,6 +111,26 @@ func fitFeaturizer(dt *dealTable, snaps []snap, opt Options) *featurizer {
 		pipeN[dt.pipeline[i]]++
 		indN[dt.industry[i]]++
 		regN[dt.region[i]]++
+		srcN[dt.source[i]]++
+		stageW[s.sid] += s.y
+		tk := teamStageKey{dt.team[i], s.sid}
+		tsN[tk]++
+		tsW[tk] += s.y
+		if s.probOK {
+			r := reps[dt.owner[i]]
+			if r == nil {
+				r = &repAcc{deals: map[int]bool{}}
+				reps[dt.owner[i]] = r
+			}
+			p := math.Min(math.Max(s.prob, 0.01), 0.99)
+			r.p += p
+			r.y += s.y
+			r.n++
+			r.deals[i] = true
+			allRep.p += p
+			allRep.y += s.y
+			allRep.n++
+		}
 		if s.amountOK {
 			amtSum += math.Log1p(math.Max(s.amount, 0))
 			amtN++
@@ -124,6 +168,22 @@ func fitFeaturizer(dt *dealTable, snaps []snap, opt Options) *featurizer {
 			fz.teamN[t] = n
 		}
 	}
+	for sid, k := range stageN {
+		fz.stageRate[sid] = (stageW[sid] + opt.StageShrinkage*fz.prior) / (float64(k) + opt.StageShrinkage)
+	}
+	for tk, k := range tsN {
+		const m = 100 // snapshots
+		fz.teamStage[tk] = clampLogit((tsW[tk] + m*fz.stageRate[tk.sid]) / (float64(k) + m))
+	}
+	shift := func(p, y float64) float64 { return clampLogit(p) - clampLogit(y) }
+	if allRep.n > 0 {
+		fz.repShiftAll = shift(allRep.p/float64(allRep.n), allRep.y/float64(allRep.n))
+		for o, r := range reps {
+			d := float64(len(r.deals))
+			raw := shift(r.p/float64(r.n), r.y/float64(r.n))
+			fz.repShift[o] = (d*raw + opt.EncodingShrinkage*fz.repShiftAll) / (d + opt.EncodingShrinkage)
+		}
+	}
 	if amtN > 0 {
 		fz.amountFill = amtSum / float64(amtN)
 	}
@@ -141,6 +201,12 @@ func fitFeaturizer(dt *dealTable, snaps []snap, opt Options) *featurizer {
 		fz.stageCol[s] = len(fz.names)
 		fz.names = append(fz.names, "stage="+stageName(dt, s))
 		fz.group = append(fz.group, "stage")
+		fz.level = append(fz.level, stageName(dt, s))
+	}
+	for _, s := range sids {
+		fz.stageDaysCol[s] = len(fz.names)
+		fz.names = append(fz.names, "log1p_days_in_stage|stage="+stageName(dt, s))
+		fz.group = append(fz.group, "days_in_stage")
 		fz.level = append(fz.level, stageName(dt, s))
 	}
 	addCat := func(prefix string, counts map[string]int, col map[string]int, minN int) {
@@ -165,6 +231,20 @@ func fitFeaturizer(dt *dealTable, snaps []snap, opt Options) *featurizer {
 	addCat("pipeline", pipeN, fz.pipeCol, opt.MinCategory)
 	addCat("industry", indN, fz.industryCol, opt.MinCategory)
 	addCat("region", regN, fz.regionCol, opt.MinCategory)
+	addCat("source", srcN, fz.sourceCol, opt.MinCategory)
+
+	// the fill for a missing stated probability: the mean adjusted logit
+	var rs float64
+	var rn int
+	for k := range snaps {
+		if snaps[k].probOK {
+			rs += fz.repValue(dt, &snaps[k])
+			rn++
+		}
+	}
+	if rn > 0 {
+		fz.repFill = rs / float64(rn)
+	}
 
 	// standardisation
 	p := len(fz.names)
@@ -189,6 +269,23 @@ func fitFeaturizer(dt *dealTable, snaps []snap, opt Options) *featurizer {
 		}
 	}
 	return fz
+}
+
+type teamStageKey struct {
+	team string
+	sid  int
+}
+
+func clampLogit(p float64) float64 { return stats.Logit(math.Min(math.Max(p, 1e-3), 1-1e-3)) }
+
+// repValue is the rep's stated probability on the logit scale, less the
+// owner's usual shift.
+func (fz *featurizer) repValue(dt *dealTable, s *snap) float64 {
+	sh, ok := fz.repShift[dt.owner[s.deal]]
+	if !ok {
+		sh = fz.repShiftAll
+	}
+	return stats.Logit(math.Min(math.Max(s.prob, 0.01), 0.99)) - sh
 }
 
 func stageName(dt *dealTable, sid int) string {
@@ -256,10 +353,26 @@ func (fz *featurizer) raw(dt *dealTable, s *snap, out []float64) {
 	if j, ok := fz.stageCol[s.sid]; ok {
 		out[j] = 1
 	}
+	if j, ok := fz.stageDaysCol[s.sid]; ok {
+		out[j] = out[fDaysInStage]
+	}
+	if v, ok := fz.teamStage[teamStageKey{dt.team[i], s.sid}]; ok {
+		out[fTeamStage] = v
+	} else if r, ok := fz.stageRate[s.sid]; ok {
+		out[fTeamStage] = clampLogit(r)
+	} else {
+		out[fTeamStage] = clampLogit(fz.prior)
+	}
+	if s.probOK {
+		out[fRep] = fz.repValue(dt, s)
+	} else {
+		out[fRep] = fz.repFill
+		out[fRepMissing] = 1
+	}
 	for _, c := range []struct {
 		col map[string]int
 		v   string
-	}{{fz.typeCol, dt.dealType[i]}, {fz.pipeCol, dt.pipeline[i]}, {fz.industryCol, dt.industry[i]}, {fz.regionCol, dt.region[i]}} {
+	}{{fz.typeCol, dt.dealType[i]}, {fz.pipeCol, dt.pipeline[i]}, {fz.industryCol, dt.industry[i]}, {fz.regionCol, dt.region[i]}, {fz.sourceCol, dt.source[i]}} {
 		if j, ok := c.col[c.v]; ok {
 			out[j] = 1
 		}
@@ -376,6 +489,13 @@ func (fz *featurizer) phrase(dt *dealTable, s *snap, g string) string {
 		return "industry " + orNone(dt.industry[i])
 	case "region":
 		return "region " + orNone(dt.region[i])
+	case "source":
+		return "lead source " + orNone(dt.source[i])
+	case "rep":
+		if !s.probOK {
+			return "no stated probability"
+		}
+		return fmt.Sprintf("%s says %.0f%%", orNone(dt.owner[i]), 100*s.prob)
 	}
 	return g
 }

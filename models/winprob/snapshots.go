@@ -28,7 +28,7 @@ type stageInfo struct {
 type dealTable struct {
 	n                                  int
 	id, account, owner, team, pipeline []string
-	dealType, industry, region         []string
+	dealType, industry, region, source []string
 	status                             []string
 	stageAsOf                          []string
 	created, closed                    []int64 // ms; closed = noTime when open
@@ -78,6 +78,7 @@ func load(ctx context.Context, r *store.Run) (*dealTable, error) {
 	dt.n = n
 	dt.id, dt.account, dt.owner, dt.team = df.String("deal_id"), df.String("account_id"), df.String("owner"), df.String("team")
 	dt.pipeline, dt.dealType, dt.industry, dt.region = df.String("pipeline"), df.String("deal_type"), df.String("industry"), df.String("region")
+	dt.source = df.String("source")
 	dt.status, dt.stageAsOf = df.String("status"), df.String("stage_asof")
 	dt.created = df.Int("created_ms")
 	dt.closed = make([]int64, n)

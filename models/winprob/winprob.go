@@ -184,7 +184,7 @@ func compute(dt *dealTable, asOfTime time.Time, opt Options) (*result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fit final model: %w", err)
 	}
-	res.reps = repCalibration(dt, snaps, opt)
+	res.reps = repCalibration(dt, asOf-window, opt)
 	res.setting = [][2]string{
 		{"snapshot_days", fmt.Sprint(opt.SnapshotDays)},
 		{"label_window_days", fmt.Sprintf("%.1f", float64(window)/float64(msPerDay))},
