@@ -48,7 +48,7 @@ type featurizer struct {
 	group []string // reason group of each column
 	level []string // category level of one-hot columns ("" otherwise)
 
-	stageCol, stageDaysCol                              map[int]int
+	stageCol, stageDaysCol, stageDays2Col               map[int]int
 	typeCol, pipeCol, industryCol, regionCol, sourceCol map[string]int
 
 	// team x stage: the shrunk win rate of the team's snapshots in the
@@ -77,7 +77,7 @@ func encode(w, n int, prior, m float64) float64 {
 }
 
 func fitFeaturizer(dt *dealTable, snaps []snap, opt Options) *featurizer {
-	fz := &featurizer{stageCol: map[int]int{}, stageDaysCol: map[int]int{}, typeCol: map[string]int{}, pipeCol: map[string]int{},
+	fz := &featurizer{stageCol: map[int]int{}, stageDaysCol: map[int]int{}, stageDays2Col: map[int]int{}, typeCol: map[string]int{}, pipeCol: map[string]int{},
 		industryCol: map[string]int{}, regionCol: map[string]int{}, sourceCol: map[string]int{},
 		teamStage: map[teamStageKey]float64{}, stageRate: map[int]float64{}, repShift: map[string]float64{},
 		ownerEnc: map[string]float64{}, teamEnc: map[string]float64{}, ownerN: map[string]int{}, teamN: map[string]int{}}
@@ -206,6 +206,10 @@ func fitFeaturizer(dt *dealTable, snaps []snap, opt Options) *featurizer {
 	for _, s := range sids {
 		fz.stageDaysCol[s] = len(fz.names)
 		fz.names = append(fz.names, "log1p_days_in_stage|stage="+stageName(dt, s))
+		fz.group = append(fz.group, "days_in_stage")
+		fz.level = append(fz.level, stageName(dt, s))
+		fz.stageDays2Col[s] = len(fz.names)
+		fz.names = append(fz.names, "log1p_days_in_stage^2|stage="+stageName(dt, s))
 		fz.group = append(fz.group, "days_in_stage")
 		fz.level = append(fz.level, stageName(dt, s))
 	}
@@ -355,6 +359,7 @@ func (fz *featurizer) raw(dt *dealTable, s *snap, out []float64) {
 	}
 	if j, ok := fz.stageDaysCol[s.sid]; ok {
 		out[j] = out[fDaysInStage]
+		out[fz.stageDays2Col[s.sid]] = out[fDaysInStage] * out[fDaysInStage]
 	}
 	if v, ok := fz.teamStage[teamStageKey{dt.team[i], s.sid}]; ok {
 		out[fTeamStage] = v

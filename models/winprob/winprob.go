@@ -52,8 +52,9 @@ type Options struct {
 	// MinRepDeals: a rep's verdict needs this many deals with a stated
 	// probability.
 	MinRepDeals int `yaml:"min_rep_deals"`
-	// RepTolerance: a bias smaller than this (in probability) is called
-	// calibrated even when its interval excludes zero.
+	// RepTolerance: a rep is optimistic (pessimistic) only when the whole
+	// 95% interval of the bias lies above +RepTolerance (below -RepTolerance):
+	// a material bias, not just a detectable one.
 	RepTolerance float64 `yaml:"rep_tolerance"`
 }
 
@@ -73,7 +74,7 @@ func Default() Options {
 		EncodingShrinkage: 20,
 		MinCategory:       30,
 		MinRepDeals:       20,
-		RepTolerance:      0.03,
+		RepTolerance:      0.02,
 	}
 }
 
