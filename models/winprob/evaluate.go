@@ -213,9 +213,9 @@ func repCalibration(dt *dealTable, limit int64, opt Options) []repRow {
 		switch {
 		case r.deals < opt.MinRepDeals || math.IsNaN(se):
 			r.verdict = "too few deals"
-		case r.lo > opt.RepTolerance:
+		case r.lo > 0 && r.bias >= opt.RepTolerance:
 			r.verdict = "optimistic"
-		case r.hi < -opt.RepTolerance:
+		case r.hi < 0 && r.bias <= -opt.RepTolerance:
 			r.verdict = "pessimistic"
 		default:
 			r.verdict = "calibrated"

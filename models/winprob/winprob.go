@@ -52,9 +52,8 @@ type Options struct {
 	// MinRepDeals: a rep's verdict needs this many deals with a stated
 	// probability.
 	MinRepDeals int `yaml:"min_rep_deals"`
-	// RepTolerance: a rep is optimistic (pessimistic) only when the whole
-	// 95% interval of the bias lies above +RepTolerance (below -RepTolerance):
-	// a material bias, not just a detectable one.
+	// RepTolerance: a bias smaller than this (in probability) is called
+	// calibrated even when its interval excludes zero.
 	RepTolerance float64 `yaml:"rep_tolerance"`
 }
 
