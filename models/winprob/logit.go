@@ -50,9 +50,9 @@ func fitLogit(d *design, y []float64, lambda float64, init []float64) ([]float64
 		Grad: func(g, b []float64) { ev.at(b); copy(g, ev.grad) },
 	}
 	set := &optimize.Settings{
-		GradientThreshold: 1e-7,
+		GradientThreshold: 1e-5,
 		MajorIterations:   400,
-		Converger:         &optimize.FunctionConverge{Absolute: 1e-12, Relative: 1e-10, Iterations: 10},
+		Converger:         &optimize.FunctionConverge{Absolute: 1e-9, Relative: 1e-8, Iterations: 5},
 	}
 	res, err := optimize.Minimize(prob, x0, set, &optimize.LBFGS{})
 	if err != nil && res == nil {
