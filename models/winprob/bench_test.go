@@ -1,9 +1,12 @@
 package winprob
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	store "github.com/pipecast/pipecast/sql"
 )
 
 // table builds the in-memory deal table straight from the simulation, as
@@ -146,5 +149,27 @@ func benchFit(b *testing.B, n int) {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(len(res.snaps)), "snapshots")
+	}
+}
+
+// BenchmarkLoad100k measures reading a simulated export of 100,000 deals
+// out of DuckDB into the deal table (deals.sql, history.sql through Arrow).
+func BenchmarkLoad100k(b *testing.B) {
+	sd := simulate(100_000, 5)
+	db := openDB(b)
+	sd.load(b, db)
+	b.ResetTimer()
+	for k := 0; k < b.N; k++ {
+		err := db.WithConn(context.Background(), func(ctx context.Context, c *store.Conn) error {
+			r := &store.Run{Conn: c, ID: "b", AsOf: sd.asOf}
+			if err := r.Replace(ctx, "asof_deals", "SELECT * FROM deals_at($as_of)"); err != nil {
+				return err
+			}
+			_, err := load(ctx, r)
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
 	}
 }
