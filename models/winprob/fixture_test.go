@@ -216,3 +216,31 @@ func TestFixtureRunFallback(t *testing.T) {
 		t.Errorf("model note %q does not say %q", note, want)
 	}
 }
+
+// TestFixtureNothingClosed runs before any deal closed: no snapshot can be
+// labelled, so the CRM defaults stand in and every metric is empty.
+func TestFixtureNothingClosed(t *testing.T) {
+	db := fixtureDB(t)
+	res := runModel(t, db, day2time("2024-01-20"), Default())
+	if res.final.kind != kindDefaults || len(res.snaps) != 0 {
+		t.Fatalf("model %s with %d snapshots", res.final.kind, len(res.snaps))
+	}
+	var id, model string
+	var p float64
+	if err := db.QueryRowContext(context.Background(), "SELECT deal_id, p_win, model FROM deal_scores").Scan(&id, &p, &model); err != nil {
+		t.Fatal(err)
+	}
+	// D1 sits in Qualification (default 20%) on Jan 20; D2 and D3 do not exist yet.
+	if id != "D1" || p != 0.2 || model != kindDefaults {
+		t.Errorf("deal_scores: %s %v %s", id, p, model)
+	}
+	var n int
+	if err := db.QueryRowContext(context.Background(), "SELECT count(*) FROM model_metrics WHERE n = 0 AND brier IS NULL").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 8 {
+		t.Errorf("%d empty metric rows, want 8", n)
+	}
+}
+
+func day2time(s string) time.Time { return time.UnixMilli(day(s)).UTC() }
