@@ -59,6 +59,9 @@ func TestSynthTruth(t *testing.T) {
 		pt = append(pt, tr.PWinAtAsOf)
 		y = append(y, map[bool]float64{true: 1}[tr.FinalStatus == "won"])
 	}
+	for _, s := range res.scores[:min(3, len(res.scores))] {
+		t.Logf("%s %s p=%.3f: %s", dt.id[s.deal], s.stage, s.p, s.reasons)
+	}
 	bins := stats.EqualWidthBins(p, 10)
 	var sp, st [10]float64
 	var mad, bias float64
