@@ -71,8 +71,9 @@ func Write(ctx context.Context, db *store.DB, path string, opt Options) (*Info, 
 	b.month = opt.Month
 	if b.month.IsZero() {
 		// the last complete month: the month before the one holding as-of,
-		// unless as-of is the month's last moment
-		next := b.asOf.Add(time.Second)
+		// unless as-of falls on the month's last day (data through the 31st
+		// completes the month)
+		next := b.asOf.Add(24 * time.Hour)
 		b.month = time.Date(next.Year(), next.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
 	}
 	b.month = time.Date(b.month.Year(), b.month.Month(), 1, 0, 0, 0, 0, time.UTC)

@@ -143,3 +143,20 @@ func mustExec(t *testing.T, db *DB, q string) {
 		t.Fatal(err)
 	}
 }
+
+func TestDealsAtBeforeFirstHistoryEntry(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	mustExec(t, db, `INSERT INTO stages VALUES ('p','A',1,'open',0.1),('p','B',2,'open',0.5),('p','Won',3,'won',1),('p','Lost',4,'lost',0)`)
+	// d1 was created on Jan 1 but its only recorded entry is the win on Mar 1.
+	mustExec(t, db, `INSERT INTO deals (deal_id, dataset, pipeline, stage, status, amount, currency, amount_base, created_at, closed_at)
+		VALUES ('d1','x','p','Won','won',300,'EUR',300,'2024-01-01','2024-03-01')`)
+	mustExec(t, db, `INSERT INTO stage_history (dataset, deal_id, seq, stage, entered_at) VALUES ('x','d1',1,'Won','2024-03-01')`)
+	var stage, status string
+	if err := db.QueryRowContext(ctx, "SELECT stage, status FROM deals_at(TIMESTAMP '2024-02-01')").Scan(&stage, &status); err != nil {
+		t.Fatal(err)
+	}
+	if stage != "A" || status != "open" {
+		t.Fatalf("before its first entry the won deal is %s/%s, want A/open", stage, status)
+	}
+}

@@ -73,6 +73,9 @@ monthly Excel workbook. Analysts query the same database with pipecast sql.`,
 		a.runCmd(),
 		a.sqlCmd(),
 		a.configCmd(),
+		a.reportCmd(),
+		a.generateCmd(),
+		a.demoCmd(),
 	)
 	err := root.ExecuteContext(ctx)
 	if err != nil {

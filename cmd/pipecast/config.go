@@ -90,6 +90,7 @@ func loadConfig(path string) (Config, string, error) {
 	if err := c.validate(); err != nil {
 		return c, "", usagef("config %s: %v", path, err)
 	}
+	c.Models.ApplyFiscalYearStart(c.FiscalYearStartMonth)
 	return c, path, nil
 }
 

@@ -8,7 +8,9 @@ CREATE MACRO history_at(t) AS TABLE
     SELECT * FROM stage_history WHERE entered_at <= t;
 
 -- Every deal created by t, with its stage, status, amount, probability and
--- expected close date as they were at t.
+-- expected close date as they were at t. A deal whose first recorded stage
+-- entry lies after t was open at t: it is shown in that first stage when it
+-- is an open stage, else in its pipeline's first open stage.
 CREATE MACRO deals_at(t) AS TABLE
     WITH h AS (
         SELECT deal_id,
@@ -23,6 +25,9 @@ CREATE MACRO deals_at(t) AS TABLE
         WHERE entered_at <= t
         GROUP BY deal_id
     ),
+    first_open AS (
+        SELECT pipeline, arg_min(stage, position) AS stage FROM stages WHERE kind = 'open' GROUP BY pipeline
+    ),
     first_values AS (  -- the earliest recorded value stands for the time before it
         SELECT deal_id,
                arg_min(stage, seq)                                         AS stage,
@@ -34,10 +39,10 @@ CREATE MACRO deals_at(t) AS TABLE
         GROUP BY deal_id
     )
     SELECT d.deal_id, d.dataset, d.account_id, d.name, d.owner, d.team, d.pipeline,
-           coalesce(h.stage, f.stage, d.stage)                            AS stage,
+           coalesce(h.stage, CASE WHEN fs.kind = 'open' THEN f.stage END, fo.stage, d.stage) AS stage,
            coalesce(h.stage_entered_at, d.created_at)                     AS stage_entered_at,
            coalesce(h.stage_changes, 0)                                   AS stage_changes,
-           CASE WHEN s.kind IN ('won', 'lost') THEN s.kind ELSE 'open' END AS status,
+           CASE WHEN h.stage IS NOT NULL AND s.kind IN ('won', 'lost') THEN s.kind ELSE 'open' END AS status,
            CASE WHEN s.kind IN ('won', 'lost') THEN h.stage_entered_at END AS closed_at,
            coalesce(h.amount, f.amount, d.amount)                         AS amount,
            d.currency,
@@ -49,5 +54,7 @@ CREATE MACRO deals_at(t) AS TABLE
     FROM deals d
     LEFT JOIN h USING (deal_id)
     LEFT JOIN first_values f USING (deal_id)
-    LEFT JOIN stages s ON s.pipeline = d.pipeline AND s.stage = coalesce(h.stage, f.stage, d.stage)
+    LEFT JOIN stages fs ON fs.pipeline = d.pipeline AND fs.stage = f.stage
+    LEFT JOIN first_open fo ON fo.pipeline = d.pipeline
+    LEFT JOIN stages s ON s.pipeline = d.pipeline AND s.stage = h.stage
     WHERE d.created_at <= t;
