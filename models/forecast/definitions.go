@@ -1,0 +1,6 @@
+package forecast
+
+import store "github.com/pipecast/pipecast/sql"
+
+// Definitions documents every metric Run writes.
+var Definitions = []store.Definition{}
