@@ -302,4 +302,3 @@ func writeJUnit(path string, results []checkResult) error {
 	}
 	return os.WriteFile(path, append([]byte(xml.Header), append(b, '\n')...), 0o644)
 }
-
