@@ -19,6 +19,7 @@ const minAtRisk = 20
 type curve struct {
 	aj       *stats.CIF
 	landmark float64 // days in the stage at the origin (stage curves)
+	minRisk  float64 // see minAtRisk
 }
 
 // counts accumulates events per whole day before the curve is fitted.
@@ -59,7 +60,7 @@ func (c *counts) fit() *curve {
 	for i, k := range days {
 		t[i], d[0][i], d[1][i], cs[i] = float64(k), c.won[k], c.lost[k], c.cens[k]
 	}
-	return &curve{aj: stats.AalenJohansen(t, d, cs)}
+	return &curve{aj: stats.AalenJohansen(t, d, cs), minRisk: minAtRisk}
 }
 
 // won returns F_won(x): the probability of a win at a day <= x (0 before
@@ -85,7 +86,7 @@ func (c *curve) plateau() float64 { return c.aj.Plateau(0) }
 func (c *curve) cap(e float64) float64 {
 	last := 0.0
 	for i, n := range c.aj.AtRisk {
-		if n < minAtRisk {
+		if n < c.minRisk {
 			break
 		}
 		last = c.aj.T[i]
@@ -158,11 +159,7 @@ func (c *curve) fromCreation(bounds []float64, out []float64) {
 				continue
 			}
 			lo := math.Max(bounds[i]-cd, 0)
-			w := c.won(math.Floor(hi)-1) - c.won(math.Floor(lo)-1)
-			if lo == 0 {
-				w = c.won(math.Floor(hi) - 1)
-			}
-			out[i] += w
+			out[i] += c.won(math.Floor(hi)-1) - c.won(math.Floor(lo)-1)
 		}
 	}
 }
