@@ -37,6 +37,14 @@ func (c *counts) add(day int64, won, lost, cens float64) {
 	c.cens[day] += cens
 }
 
+func (c *counts) scale(f float64) {
+	for _, m := range []map[int64]float64{c.won, c.lost, c.cens} {
+		for k := range m {
+			m[k] *= f
+		}
+	}
+}
+
 func (c *counts) fit() *curve {
 	set := map[int64]bool{}
 	for _, m := range []map[int64]float64{c.won, c.lost, c.cens} {

@@ -191,7 +191,9 @@ func load(ctx context.Context, r *store.Run, t time.Time, lookbackDays int) (*sn
 	}
 	cs := map[lkey]*counts{}
 	pipe, stage, day, lm := fr.String("pipeline"), fr.String("stage"), fr.Int("day"), fr.Int("landmark")
-	won, lost, cens := fr.Float("won"), fr.Float("lost"), fr.Float("censored")
+	won, lost, cens := fr.Float("won_value"), fr.Float("lost_value"), fr.Float("censored_value")
+	nWon, nLost, nCens := fr.Float("won"), fr.Float("lost"), fr.Float("censored")
+	nDeals, value := map[lkey]float64{}, map[lkey]float64{}
 	for i := 0; i < fr.N; i++ {
 		keys := []lkey{{stageKey(pipe[i], stage[i]), lm[i]}}
 		if lm[i] == 0 {
@@ -204,9 +206,17 @@ func load(ctx context.Context, r *store.Run, t time.Time, lookbackDays int) (*sn
 				cs[k] = c
 			}
 			c.add(day[i], won[i], lost[i], cens[i])
+			nDeals[k] += nWon[i] + nLost[i] + nCens[i]
+			value[k] += won[i] + lost[i] + cens[i]
 		}
 	}
 	for k, c := range cs {
+		// Value weights rescaled to the number of visits, so the at-risk
+		// thresholds still count visits.
+		if value[k] <= 0 {
+			continue
+		}
+		c.scale(nDeals[k] / value[k])
 		cv := c.fit()
 		if cv == nil || (k.landmark > 0 && cv.aj.AtRisk[0] < minAtRisk) {
 			continue

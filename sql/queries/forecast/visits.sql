@@ -5,7 +5,8 @@
 -- so filtering entered_at <= t and closed_at <= t is exactly history_at(t).
 CREATE OR REPLACE TEMP TABLE forecast_visits AS
 WITH h AS (
-    SELECT h.deal_id, h.seq, h.stage, h.entered_at, d.pipeline, s.kind
+    SELECT h.deal_id, h.seq, h.stage, h.entered_at, d.pipeline, s.kind,
+           greatest(coalesce(h.amount_base, d.amount_base, 0), 0) AS amount
     FROM history_at($as_of) h
     JOIN deals d USING (deal_id)
     JOIN stages s ON s.pipeline = d.pipeline AND s.stage = h.stage
@@ -18,7 +19,7 @@ w AS (
     FROM h
     WINDOW nxt AS (PARTITION BY deal_id ORDER BY seq ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
 )
-SELECT pipeline, stage, deal_id, entered_at, left_at, closed_at,
+SELECT pipeline, stage, deal_id, entered_at, left_at, closed_at, amount,
        CASE WHEN closed_at IS NULL THEN NULL WHEN won_at = closed_at THEN 'won' ELSE 'lost' END AS outcome
 FROM w
 WHERE kind = 'open';
