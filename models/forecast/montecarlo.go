@@ -52,15 +52,21 @@ func simulate(in mcInput, s mcSettings, stream uint64) mcResult {
 		}
 	}
 	variance := func(i int) float64 { a := in.Amount[i]; return a * a * in.P[i] * (1 - in.P[i]) }
-	sort.SliceStable(idx, func(a, b int) bool { return variance(idx[a]) > variance(idx[b]) })
-	exact := idx
-	if len(exact) > s.MaxExact {
-		exact = idx[:s.MaxExact]
-	}
+	exact := topVariance(idx, variance, s.MaxExact)
 	var restMean, restVar float64
-	for _, i := range idx[len(exact):] {
+	for _, i := range idx {
 		restMean += in.Amount[i] * in.P[i]
 		restVar += variance(i)
+	}
+	for _, i := range exact {
+		restMean -= in.Amount[i] * in.P[i]
+		restVar -= variance(i)
+	}
+	if restVar < 0 {
+		restVar = 0
+	}
+	if restMean < 0 {
+		restMean = 0
 	}
 	restSD := math.Sqrt(restVar)
 	ea, pa := make([]float64, len(exact)), make([]float64, len(exact))
@@ -170,4 +176,63 @@ func streamID(parts ...string) uint64 {
 		h *= 1099511628211
 	}
 	return h
+}
+
+// topVariance returns the k indices with the largest variance (ties: the
+// earlier index), in that order, by one pass with a min-heap: O(n log k).
+func topVariance(idx []int, variance func(int) float64, k int) []int {
+	if len(idx) <= k {
+		out := append([]int(nil), idx...)
+		sort.SliceStable(out, func(a, b int) bool { return variance(out[a]) > variance(out[b]) })
+		return out
+	}
+	// less: a ranks below b (smaller variance, or equal and later).
+	type item struct {
+		v float64
+		i int
+	}
+	less := func(a, b item) bool { return a.v < b.v || (a.v == b.v && a.i > b.i) }
+	h := make([]item, 0, k)
+	down := func(j int) {
+		for {
+			l := 2*j + 1
+			if l >= len(h) {
+				return
+			}
+			m := l
+			if r := l + 1; r < len(h) && less(h[r], h[l]) {
+				m = r
+			}
+			if !less(h[m], h[j]) {
+				return
+			}
+			h[j], h[m] = h[m], h[j]
+			j = m
+		}
+	}
+	for _, i := range idx {
+		it := item{variance(i), i}
+		if len(h) < k {
+			h = append(h, it)
+			for j := len(h) - 1; j > 0; {
+				p := (j - 1) / 2
+				if !less(h[j], h[p]) {
+					break
+				}
+				h[j], h[p] = h[p], h[j]
+				j = p
+			}
+			continue
+		}
+		if less(h[0], it) {
+			h[0] = it
+			down(0)
+		}
+	}
+	sort.Slice(h, func(a, b int) bool { return less(h[b], h[a]) })
+	out := make([]int, len(h))
+	for j, it := range h {
+		out[j] = it.i
+	}
+	return out
 }
