@@ -56,7 +56,7 @@ func TestCheck(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("check with loose thresholds: exit %d\n%s%s", code, out, errOut)
 	}
-	for _, want := range []string{"wape", "bias", "coverage", "pass", "ece", "not available"} {
+	for _, want := range []string{"wape", "bias", "coverage", "pass", "ece", "brier"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("check output lacks %q:\n%s", want, out)
 		}
@@ -80,11 +80,18 @@ func TestCheck(t *testing.T) {
 	if err := xml.Unmarshal(b, &js); err != nil {
 		t.Fatalf("JUnit XML: %v\n%s", err, b)
 	}
-	if s := js.Suites[0]; s.Tests != 5 || s.Failures != 1 || s.Skipped != 2 || s.Cases[0].Failure == nil {
+	if s := js.Suites[0]; s.Tests != 5 || s.Failures != 1 || s.Skipped != 0 || s.Cases[0].Failure == nil {
 		t.Errorf("JUnit suite %+v", s)
 	}
 
-	// A missing metric fails only when required.
+	// A missing metric is reported as not available, and fails only when
+	// required.
+	if code, _, errOut := cli(t, dir, "sql", "--write", "drop table model_metrics"); code != 0 {
+		t.Fatalf("drop model_metrics: %d %s", code, errOut)
+	}
+	if code, out, _ := cli(t, dir, "check"); code != 0 || !strings.Contains(out, "not available") {
+		t.Errorf("check without model_metrics: exit %d, want 0 with 'not available'\n%s", code, out)
+	}
 	if code, out, _ := cli(t, dir, "check", "--require-all"); code != 1 {
 		t.Errorf("--require-all without model_metrics: exit %d, want 1\n%s", code, out)
 	}
