@@ -221,18 +221,19 @@ func (b *book) initStyles() error {
 		"empty":    {Font: &excelize.Font{Italic: true, Color: "7F7F7F"}},
 		"warn":     {Font: &excelize.Font{Italic: true, Color: "C00000"}},
 		"kpi":      {Font: &excelize.Font{Bold: true, Size: 11}, Border: border},
-		"header":   {Alignment: &excelize.Alignment{WrapText: true, Vertical: "bottom"}},
-		fText:      {Alignment: top},
-		fWrap:      {Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}},
-		fInt:       {NumFmt: 3, Alignment: top},
-		fMoney:     {NumFmt: 3, Alignment: top},
-		fPct:       {CustomNumFmt: strp("0.0%"), Alignment: top},
-		fDays:      {CustomNumFmt: strp("#,##0.0"), Alignment: top},
-		fDate:      {CustomNumFmt: strp("yyyy-mm-dd"), Alignment: top},
-		fNum:       {CustomNumFmt: strp("0.000"), Alignment: top},
-		fChange:    {CustomNumFmt: strp(`+0.0%;-0.0%;0.0%`), Alignment: top},
-		fPts:       {CustomNumFmt: strp(`+0.0" pts";-0.0" pts";0.0" pts"`), Alignment: top},
-		fRatio:     {CustomNumFmt: strp(`0.00"x"`), Alignment: top},
+		"header": {Font: &excelize.Font{Bold: true, Color: "1F3864"}, Fill: excelize.Fill{Type: "pattern", Color: []string{"D9E1F2"}, Pattern: 1},
+			Border: []excelize.Border{{Type: "bottom", Color: "1F3864", Style: 1}}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "bottom"}},
+		fText:   {Alignment: top},
+		fWrap:   {Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}},
+		fInt:    {NumFmt: 3, Alignment: top},
+		fMoney:  {NumFmt: 3, Alignment: top},
+		fPct:    {CustomNumFmt: strp("0.0%"), Alignment: top},
+		fDays:   {CustomNumFmt: strp("#,##0.0"), Alignment: top},
+		fDate:   {CustomNumFmt: strp("yyyy-mm-dd"), Alignment: top},
+		fNum:    {CustomNumFmt: strp("0.000"), Alignment: top},
+		fChange: {CustomNumFmt: strp(`+0.0%;-0.0%;0.0%`), Alignment: top},
+		fPts:    {CustomNumFmt: strp(`+0.0" pts";-0.0" pts";0.0" pts"`), Alignment: top},
+		fRatio:  {CustomNumFmt: strp(`0.00"x"`), Alignment: top},
 	}
 	for k, s := range defs {
 		id, err := b.f.NewStyle(s)
@@ -372,6 +373,7 @@ type sheet struct {
 	maxW   map[int]float64 // cap per column
 	frozen bool
 	charts int
+	wrapW  float64 // width of wrapped text columns
 }
 
 func (b *book) newSheet(name string) (*sheet, error) {
@@ -382,7 +384,7 @@ func (b *book) newSheet(name string) (*sheet, error) {
 	if err := b.f.SetSheetView(name, 0, &excelize.ViewOptions{ShowGridLines: boolp(false)}); err != nil {
 		return nil, err
 	}
-	return &sheet{b: b, name: name, row: 1, widths: map[int]float64{}, maxW: map[int]float64{}}, nil
+	return &sheet{b: b, name: name, row: 1, widths: map[int]float64{}, maxW: map[int]float64{}, wrapW: 40}, nil
 }
 
 func boolp(v bool) *bool { return &v }
@@ -526,7 +528,7 @@ func (s *sheet) table(cols []col, rows [][]any) tableRange {
 		s.grow(i+1, w+3)
 		s.grow(i+1, s.contentWidth(i, cols, rows))
 		if c.Format == fWrap {
-			s.maxW[i+1] = 80
+			s.maxW[i+1] = s.wrapW
 		}
 	}
 	s.style(1, top, len(cols), top, "header")
@@ -534,10 +536,18 @@ func (s *sheet) table(cols []col, rows [][]any) tableRange {
 		s.b.f.SetRowHeight(s.name, top, 15*headerLines)
 	}
 	for r, row := range rows {
-		for i := range cols {
-			if i < len(row) {
-				s.set(i+1, top+1+r, row[i])
+		lines := 1
+		for i, c := range cols {
+			if i >= len(row) {
+				continue
 			}
+			s.set(i+1, top+1+r, row[i])
+			if str, ok := row[i].(string); ok && c.Format == fWrap {
+				lines = max(lines, wrappedLines(str, s.wrapW-2))
+			}
+		}
+		if lines > 1 {
+			s.b.f.SetRowHeight(s.name, top+1+r, float64(13*lines+2))
 		}
 	}
 	last := top + len(rows)
@@ -564,6 +574,28 @@ func (s *sheet) table(cols []col, rows [][]any) tableRange {
 	}
 	s.row = last + 2
 	return tableRange{sheet: s.name, header: top, firstRow: top + 1, lastRow: last, firstCol: 1, n: len(rows)}
+}
+
+// wrappedLines estimates the lines a text takes wrapped at width characters.
+func wrappedLines(text string, width float64) int {
+	lines, cur := 1, 0.0
+	for _, word := range strings.Fields(text) {
+		w := float64(utf8.RuneCountInString(word))
+		switch {
+		case cur == 0:
+			cur = w
+		case cur+1+w <= width:
+			cur += 1 + w
+		default:
+			lines++
+			cur = w
+		}
+		for cur > width {
+			lines++
+			cur -= width
+		}
+	}
+	return lines
 }
 
 // contentWidth is the display width of a column's widest value.
@@ -661,6 +693,16 @@ func (s *sheet) chartAt(row int, c *excelize.Chart, combo ...*excelize.Chart) {
 		c.Legend.Position = "bottom"
 	}
 	c.Format.Locked = boolp(false)
+	for _, ch := range append([]*excelize.Chart{c}, combo...) {
+		for _, ax := range []*excelize.ChartAxis{&ch.XAxis, &ch.YAxis} {
+			if ax.Font.Color == "" {
+				ax.Font.Color = "404040"
+			}
+			if ax.Font.Size == 0 {
+				ax.Font.Size = 9
+			}
+		}
+	}
 	if err := s.b.f.AddChart(s.name, cellName(1, row), c, combo...); err != nil {
 		s.styled(1, row, "The chart could not be drawn: "+err.Error(), "warn")
 		s.b.warn(s.name + ": chart: " + err.Error())
@@ -675,6 +717,14 @@ func (s *sheet) chart(c *excelize.Chart, combo ...*excelize.Chart) {
 }
 
 func (s *sheet) finish() error {
+	// printed (or exported to PDF) a sheet is one page wide, landscape
+	if err := s.b.f.SetSheetProps(s.name, &excelize.SheetPropsOptions{FitToPage: boolp(true)}); err != nil {
+		return err
+	}
+	if err := s.b.f.SetPageLayout(s.name, &excelize.PageLayoutOptions{Size: intp(9), Orientation: strp("landscape"),
+		FitToWidth: intp(1), FitToHeight: intp(0)}); err != nil {
+		return err
+	}
 	for c, w := range s.widths {
 		name, _ := excelize.ColumnNumberToName(c)
 		mx := 60.0

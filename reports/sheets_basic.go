@@ -24,29 +24,7 @@ func (s *sheet) section(heading string, need []string, emptyMsg string, cols []c
 		s.empty(emptyMsg)
 		return tableRange{}, false
 	}
-	return s.wrapRows(cols, rows), true
-}
-
-// wrapRows writes a table and sizes rows that hold wrapped text.
-func (s *sheet) wrapRows(cols []col, rows [][]any) tableRange {
-	t := s.table(cols, rows)
-	for r, row := range rows {
-		lines := 1
-		for i, c := range cols {
-			if c.Format != fWrap || i >= len(row) {
-				continue
-			}
-			if str, ok := row[i].(string); ok {
-				if n := (len([]rune(str)) + 75) / 76; n > lines {
-					lines = n
-				}
-			}
-		}
-		if lines > 1 {
-			s.b.f.SetRowHeight(s.name, t.firstRow+r, float64(15*lines))
-		}
-	}
-	return t
+	return s.table(cols, rows), true
 }
 
 // capped writes a long list, at most MaxRows rows of it, and says how to
@@ -76,6 +54,7 @@ func writeNotes(s *sheet) error {
 	s.para("Every number here comes from a table in the database and can be checked by hand: pipecast sql \"select * from <table>\".")
 	s.para(fmt.Sprintf("Long lists are cut at %d rows; the sheet gives the query for the whole list.", s.b.opt.MaxRows))
 	s.gap()
+	s.wrapW = 100
 	s.section("Metric definitions", []string{"metric_definitions"}, "No definitions recorded: run `pipecast run`.",
 		[]col{{"Family", fText}, {"Table", fText}, {"Metric", fText}, {"Definition", fWrap}},
 		`SELECT family, "table", metric, definition FROM metric_definitions ORDER BY family, "table", metric, definition`)
@@ -99,7 +78,7 @@ func writeQuality(s *sheet) error {
 		`SELECT dataset, finished_at, rows_read, rows_loaded, rows_rejected, rows_rejected / nullif(rows_read, 0)
 		 FROM ingest_runs WHERE run_id IN (SELECT arg_max(run_id, finished_at) FROM ingest_runs GROUP BY dataset) ORDER BY dataset`)
 	s.section("Rejected rows by reason", []string{"ingest_rejects", "ingest_runs"}, "No rows were rejected in the latest ingest.",
-		[]col{{"Reason", fText}, {"Rows", fInt}, {"First example (file:line)", fText}},
+		[]col{{"Reason", fWrap}, {"Rows", fInt}, {"First example (file:line)", fText}},
 		`SELECT reason, count(*) AS n, arg_min(file || ':' || coalesce(line::VARCHAR, '?'), (file, coalesce(line, 0)))
 		 FROM ingest_rejects WHERE run_id IN (SELECT arg_max(run_id, finished_at) FROM ingest_runs GROUP BY dataset)
 		 GROUP BY reason ORDER BY n DESC, reason LIMIT 50`)

@@ -18,14 +18,13 @@ func writeShape(s *sheet) error {
 		[]col{{"Scope", fText}, {"Value", fText}, {"Lost deals", fInt}, {"Lost by the cut stage", fInt}, {"Share lost early", fPct},
 			{"Low (95%)", fPct}, {"High (95%)", fPct}, {"Value share lost early", fPct}, {"Effort share lost early", fPct},
 			{"Lost value (" + s.b.currency + ")", fMoney}, {"Days spent after the cut on lost deals", fDays}, {"Median days to loss", fDays},
-			{"Win rate after the cut", fPct}, {"Shape", fText}, {"Reason", fText}},
+			{"Win rate after the cut", fPct}, {"Shape", fText}, {"Reason", fWrap}},
 		`SELECT scope, scope_value, lost_deals, early_lost_deals, early_loss_share, early_loss_lo, early_loss_hi, early_loss_value_share,
 		        early_loss_days_share, lost_value, days_lost_after_cut, median_days_to_loss, passed_win_rate, shape, reason
 		 FROM pipeline_shape WHERE scope IN ('all', 'pipeline', 'team')
 		 ORDER BY CASE scope WHEN 'all' THEN 0 WHEN 'pipeline' THEN 1 ELSE 2 END, scope_value`)
 	if ok {
 		s.textIs(t, 13, shapeColours)
-		s.maxW[15] = 110
 	}
 
 	s.heading("Lost deals by the stage they were lost at, per team")
@@ -100,7 +99,7 @@ func writeShape(s *sheet) error {
 	var series []excelize.ChartSeries
 	for j := range teams {
 		series = append(series, excelize.ChartSeries{Name: pt.head(j + 1), Categories: pt.ref(0), Values: pt.ref(j + 1),
-			Marker: excelize.ChartMarker{Symbol: "circle", Size: 5}, Line: excelize.LineOptions{Width: 2}})
+			Marker: excelize.ChartMarker{Symbol: "circle", Size: 5}, Line: excelize.LineOptions{Width: 2}, Fill: teamFill(tmColour(j))})
 	}
 	s.chartAt(chartRow, &excelize.Chart{Type: excelize.Line, Series: series,
 		Title:        chartTitle("Share of lost deals lost by the cut stage, per team (65% and above: ideal; under 35%: expensive)"),
@@ -108,7 +107,7 @@ func writeShape(s *sheet) error {
 		ShowBlanksAs: "gap"})
 	tt, ok := s.capped("Verdict per team and quarter", []string{"pipeline_shape_trend"}, "No closed deals by quarter.",
 		[]col{{"Team", fText}, {"Quarter closed", fText}, {"Lost deals", fInt}, {"Share lost early", fPct}, {"Low (95%)", fPct}, {"High (95%)", fPct},
-			{"Win rate after the cut", fPct}, {"Shape", fText}, {"Reason", fText}},
+			{"Win rate after the cut", fPct}, {"Shape", fText}, {"Reason", fWrap}},
 		`SELECT team, quarter, lost_deals, early_loss_share, early_loss_lo, early_loss_hi, passed_win_rate, shape, reason
 		 FROM pipeline_shape_trend ORDER BY CASE WHEN team = 'all' THEN 0 ELSE 1 END, team, quarter DESC`,
 		`SELECT count(*) FROM pipeline_shape_trend`)
@@ -156,6 +155,16 @@ func stageColour(i, n int, early bool) string {
 }
 
 func intp(v int) *int { return &v }
+
+// tmColour is the j-th of a fixed palette, so a team keeps its colour.
+func tmColour(j int) string {
+	p := []string{"404040", "2E75B6", "ED7D31", "70AD47", "7030A0", "FFC000", "C00000", "5B9BD5", "A5A5A5", "264478"}
+	return p[j%len(p)]
+}
+
+func teamFill(c string) excelize.Fill {
+	return excelize.Fill{Type: "pattern", Color: []string{c}, Pattern: 1}
+}
 
 var sourceLabels = map[string]string{
 	"crm_default":     "CRM stage defaults",
@@ -230,15 +239,16 @@ func writeWinProb(s *sheet) error {
 		}
 		chartRow := s.reserve(chartHeight + 4)
 		bt := s.table(cols, data)
-		// the diagonal: two points, beside the table
-		dc := len(cols) + 2
-		s.styled(dc, bt.header, "Perfect calibration", "para")
-		s.set(dc, bt.firstRow, 0.0)
-		s.set(dc, bt.firstRow+1, 1.0)
-		dcol, _ := excelize.ColumnNumberToName(dc)
-		diag := fmt.Sprintf("'%s'!$%s$%d:$%s$%d", s.name, dcol, bt.firstRow, dcol, bt.firstRow+1)
-		series := []excelize.ChartSeries{{Name: fmt.Sprintf("'%s'!$%s$%d", s.name, dcol, bt.header), Categories: diag, Values: diag,
-			Line:   excelize.LineOptions{Width: 1.5, Dash: excelize.LineDashDash, Fill: excelize.Fill{Type: "pattern", Color: []string{"808080"}, Pattern: 1}},
+		// the diagonal: two points under the table, not part of it
+		s.styled(1, s.row, "Perfect calibration (the diagonal):", "para")
+		s.set(2, s.row, 0.0)
+		s.set(3, s.row, 1.0)
+		diag := fmt.Sprintf("'%s'!$B$%d:$C$%d", s.name, s.row, s.row)
+		diagName := fmt.Sprintf("'%s'!$A$%d", s.name, s.row)
+		s.row += 2
+		series := []excelize.ChartSeries{{Name: diagName, Categories: diag, Values: diag,
+			Fill:   teamFill("808080"),
+			Line:   excelize.LineOptions{Type: excelize.LineSolid, Width: 1.5, Dash: excelize.LineDashDash},
 			Marker: excelize.ChartMarker{Symbol: "none"}}}
 		colours := map[string]string{"crm_default": "C00000", "stage_empirical": "ED7D31", "rep": "7030A0", "model": "2E75B6"}
 		for j, src := range sources {
@@ -247,7 +257,8 @@ func writeWinProb(s *sheet) error {
 				c = "404040"
 			}
 			series = append(series, excelize.ChartSeries{Name: bt.head(1 + 3*j + 1), Categories: bt.ref(1 + 3*j), Values: bt.ref(1 + 3*j + 1),
-				Line:   excelize.LineOptions{Width: 1.75, Fill: excelize.Fill{Type: "pattern", Color: []string{c}, Pattern: 1}},
+				Fill:   teamFill(c),
+				Line:   excelize.LineOptions{Type: excelize.LineSolid, Width: 1.75},
 				Marker: excelize.ChartMarker{Symbol: "circle", Size: 6, Fill: excelize.Fill{Type: "pattern", Color: []string{c}, Pattern: 1}}})
 		}
 		s.chartAt(chartRow, &excelize.Chart{Type: excelize.Scatter, Series: series,
@@ -271,14 +282,13 @@ func writeWinProb(s *sheet) error {
 	st, ok := s.capped("Open deals, scored (largest expected value first)", need, "No open deals to score.",
 		[]col{{"Deal", fText}, {"Name", fText}, {"Owner", fText}, {"Stage", fText}, {"Amount (" + s.b.currency + ")", fMoney},
 			{"pipecast", fPct}, {"CRM default", fPct}, {"Stage win rate", fPct}, {"Rep's own", fPct}, {"Expected value (" + s.b.currency + ")", fMoney},
-			{"Why (change in log-odds)", fText}},
+			{"Why (change in log-odds)", fWrap}},
 		`SELECT s.deal_id, `+nameCol+`, `+ownerCol+`, s.stage, s.amount, s.p_win, s.p_stage_default, s.p_stage_empirical, s.p_rep,
 		        s.amount * s.p_win AS expected_value, s.top_reasons
 		 FROM deal_scores s`+nameJoin+` ORDER BY expected_value DESC NULLS LAST, s.deal_id`,
 		`SELECT count(*) FROM deal_scores`)
 	if ok {
 		s.scale(st, 5, false)
-		s.maxW[11] = 100
 	}
 	return nil
 }

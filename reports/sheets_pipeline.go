@@ -102,7 +102,7 @@ func writeFunnel(s *sheet) error {
 	t, ok := s.section("Chance of winning from each stage (Markov chain of the moves observed)", []string{"stage_win_probability"},
 		"No stage transitions observed.",
 		[]col{{"Pipeline", fText}, {"Stage", fText}, {"P(won)", fPct}, {"P(lost)", fPct}, {"P(unresolved)", fPct},
-			{"Further stage visits expected", fNum}, {"Moves observed", fInt}, {"Open now", fInt}, {"Note", fText}},
+			{"Further stage visits expected", fNum}, {"Moves observed", fInt}, {"Open now", fInt}, {"Note", fWrap}},
 		`SELECT pipeline, stage, p_win, p_lost, p_unresolved, expected_visits_remaining, n_from, n_open, reason
 		 FROM stage_win_probability ORDER BY pipeline, position, stage`)
 	if ok {
@@ -120,7 +120,7 @@ func writeCycle(s *sheet) error {
 	s.section("Cycle length in days, creation to close", []string{"cycle_summary"}, "No deals to measure.",
 		[]col{{"Pipeline", fText}, {"Segment", fText}, {"Outcome", fText}, {"Deals", fInt}, {"Closed this way", fInt}, {"Open (censored)", fInt},
 			{"Median", fDays}, {"Median low (95%)", fDays}, {"Median high (95%)", fDays}, {"P75", fDays}, {"P90", fDays},
-			{"Naive mean (closed only)", fDays}, {"Naive median (closed only)", fDays}, {"Note", fText}},
+			{"Naive mean (closed only)", fDays}, {"Naive median (closed only)", fDays}, {"Note", fWrap}},
 		`SELECT pipeline,
 		        CASE segment_type WHEN 'all' THEN 'all deals' WHEN 'deal_type' THEN 'deal type: ' || segment ELSE segment_type || ': ' || segment END,
 		        outcome, n, events, censored, median_days, median_lo, median_hi, p75_days, p90_days, naive_mean_days, naive_median_days, note
@@ -151,30 +151,31 @@ func writeCycle(s *sheet) error {
 	}
 	s.section("Time in each stage, days (per visit, and summed over a deal's visits)", []string{"stage_durations"}, "No stage visits.",
 		[]col{{"Pipeline", fText}, {"Stage", fText}, {"Measure", fText}, {"Visits (deals)", fInt}, {"Completed", fInt}, {"Still in stage", fInt},
-			{"Median", fDays}, {"P75", fDays}, {"P90", fDays}, {"Note", fText}},
+			{"Median", fDays}, {"P75", fDays}, {"P90", fDays}, {"Note", fWrap}},
 		`SELECT pipeline, stage, replace(measure, '_', ' '), visits, completed, censored, median_days, p75_days, p90_days, note
 		 FROM stage_durations ORDER BY pipeline, position, stage, measure DESC`)
 	s.section("Cycle by creation quarter (all outcomes)", []string{"cycle_summary"}, "No creation cohorts.",
 		[]col{{"Pipeline", fText}, {"Created in", fText}, {"Deals", fInt}, {"Closed", fInt}, {"Open (censored)", fInt},
-			{"Median", fDays}, {"P75", fDays}, {"P90", fDays}, {"Naive mean (closed only)", fDays}, {"Note", fText}},
+			{"Median", fDays}, {"P75", fDays}, {"P90", fDays}, {"Naive mean (closed only)", fDays}, {"Note", fWrap}},
 		`SELECT pipeline, segment, n, events, censored, median_days, p75_days, p90_days, naive_mean_days, note
 		 FROM cycle_summary WHERE segment_type = 'cohort' AND outcome = 'any' ORDER BY pipeline, segment DESC LIMIT 24`)
 	if len(curve) > 0 {
 		s.heading("Curve data (weekly points)")
 		ct := s.table([]col{{"Pipeline", fText}, {"Day", fInt}, {"Still open", fPct}, {"Won by then", fPct}, {"Lost by then", fPct}}, curve)
-		series := []excelize.ChartSeries{}
+		var series []excelize.ChartSeries
 		for _, c := range []struct {
 			i      int
 			colour string
 		}{{2, "7F7F7F"}, {3, "70AD47"}, {4, "C00000"}} {
 			series = append(series, excelize.ChartSeries{Name: ct.head(c.i), Categories: ct.ref(1), Values: ct.ref(c.i),
-				Line:   excelize.LineOptions{Width: 2.25, Fill: excelize.Fill{Type: "pattern", Color: []string{c.colour}, Pattern: 1}},
+				Fill:   excelize.Fill{Type: "pattern", Color: []string{c.colour}, Pattern: 1},
+				Line:   excelize.LineOptions{Type: excelize.LineSolid, Width: 2.25},
 				Marker: excelize.ChartMarker{Symbol: "none"}})
 		}
-		skip := max(1, len(curve)/12)
-		s.chartAt(chartRow, &excelize.Chart{Type: excelize.Line, Series: series,
+		lastDay := asFloat(curve[len(curve)-1][1])
+		s.chartAt(chartRow, &excelize.Chart{Type: excelize.Scatter, Series: series,
 			Title: chartTitle("Still open, won and lost by days since creation"),
-			XAxis: excelize.ChartAxis{TickLabelSkip: skip, Title: axisTitle("days since creation")},
+			XAxis: excelize.ChartAxis{Minimum: fp(0), Maximum: fp(lastDay), MajorUnit: 30, Title: axisTitle("days since creation")},
 			YAxis: excelize.ChartAxis{MajorGridLines: true, Maximum: fp(1), Minimum: fp(0), NumFmt: excelize.ChartNumFmt{CustomNumFmt: "0%"}}})
 	}
 	return nil

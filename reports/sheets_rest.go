@@ -152,8 +152,8 @@ func writeForecast(s *sheet) error {
 			{"Expected (" + c + ")", fMoney}, {"P10 (" + c + ")", fMoney}, {"P50 (" + c + ")", fMoney}, {"P90 (" + c + ")", fMoney},
 			{"Weighted pipeline (" + c + ")", fMoney}, {"Reps' own (" + c + ")", fMoney}}, periodsAsText(rows))
 		line := func(i int, colour string, dash excelize.LineDashType, w float64) excelize.ChartSeries {
-			return excelize.ChartSeries{Name: t.head(i), Categories: t.ref(0), Values: t.ref(i),
-				Line:   excelize.LineOptions{Width: w, Dash: dash, Fill: excelize.Fill{Type: "pattern", Color: []string{colour}, Pattern: 1}},
+			return excelize.ChartSeries{Name: t.head(i), Categories: t.ref(0), Values: t.ref(i), Fill: teamFill(colour),
+				Line:   excelize.LineOptions{Width: w, Dash: dash},
 				Marker: excelize.ChartMarker{Symbol: "circle", Size: 5, Fill: excelize.Fill{Type: "pattern", Color: []string{colour}, Pattern: 1}}}
 		}
 		s.chartAt(chartRow, &excelize.Chart{Type: excelize.Line,
@@ -245,7 +245,8 @@ func writeAccounts(s *sheet) error {
 			GapWidth: uintp(30)},
 			&excelize.Chart{Type: excelize.Line,
 				Series: []excelize.ChartSeries{{Name: t.head(6), Categories: t.refRows(1, t.firstRow, last), Values: t.refRows(6, t.firstRow, last),
-					Line:   excelize.LineOptions{Width: 2, Fill: excelize.Fill{Type: "pattern", Color: []string{"C00000"}, Pattern: 1}},
+					Fill:   teamFill("C00000"),
+					Line:   excelize.LineOptions{Width: 2},
 					Marker: excelize.ChartMarker{Symbol: "none"}}},
 				YAxis: excelize.ChartAxis{Secondary: true, Minimum: fp(0), Maximum: fp(1), NumFmt: excelize.ChartNumFmt{CustomNumFmt: "0%"}}})
 	}

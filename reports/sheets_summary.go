@@ -94,8 +94,9 @@ func writeSummary(s *sheet) error {
 		rows[i] = []any{k.name, k.cur, k.prev, change(k.cur, k.prev, k.format), k.year, change(k.cur, k.year, k.format), k.reading}
 	}
 	s.heading("Headline figures")
+	s.wrapW = 70
 	t := s.table([]col{{"Figure", fText}, {monthName(m), fText}, {monthName(prev), fText}, {"Change vs " + monthName(prev), fText},
-		{monthName(year), fText}, {"Change vs " + monthName(year), fText}, {"Reading", fText}}, rows)
+		{monthName(year), fText}, {"Change vs " + monthName(year), fText}, {"Reading", fWrap}}, rows)
 	for i, k := range kpis {
 		r := t.firstRow + i
 		for _, c := range []int{2, 3, 5} {
@@ -107,9 +108,7 @@ func writeSummary(s *sheet) error {
 		}
 		s.style(4, r, 4, r, chg)
 		s.style(6, r, 6, r, chg)
-		s.style(7, r, 7, r, fText)
 	}
-	s.maxW[7] = 120
 	s.para("Figures without a monthly history (cycle, forecast, coverage, shape, stalled deals) are as of the data date; the model tables keep no past values to compare with.")
 	s.gap()
 
@@ -123,7 +122,7 @@ func writeSummary(s *sheet) error {
 	s.section("Unusual flow in "+mo+" (outside the control limits of the previous months)", []string{"deal_flow"},
 		"Nothing unusual: every monthly count and value sat within its control limits (or the month is not in deal_flow).",
 		[]col{{"Pipeline", fText}, {"What", fText}, {"Deals", fInt}, {"Usual deals", fDays}, {"Value (" + b.currency + ")", fMoney},
-			{"Usual value (" + b.currency + ")", fMoney}, {"Reading", fText}},
+			{"Usual value (" + b.currency + ")", fMoney}, {"Reading", fWrap}},
 		`SELECT pipeline, replace(metric, 'entered:', 'entered '), count, baseline, value, value_baseline, direction
 		 FROM deal_flow WHERE grain = 'month' AND period_start = ? AND (flag IS NOT NULL OR value_flag IS NOT NULL)
 		 ORDER BY pipeline, metric`, m)
