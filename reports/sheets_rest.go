@@ -224,6 +224,13 @@ func writeAccounts(s *sheet) error {
 		}
 	}
 	abc := map[string]string{"A": "good", "B": "warn"}
+	chartRow := 0
+	if b.has("account_segments") {
+		if r, err := b.query(`SELECT count(*) FROM account_segments WHERE relationship = 'customer'`); err == nil && asInt(r[0][0]) > 0 {
+			s.heading("Pareto: who brings the revenue")
+			chartRow = s.reserve(chartHeight)
+		}
+	}
 	t, ok := s.capped("Customers by revenue, last 12 months (A/B/C)", []string{"account_segments"}, "No customers: no account won a deal in the window.",
 		[]col{{"Rank", fInt}, {"Account", fText}, {"Name", fText}, {"Class", fText}, {"Revenue 12m (" + c + ")", fMoney}, {"Share", fPct},
 			{"Cumulative share", fPct}, {"Relationship stage", fText}, {"Potential", fText}, {"Flag", fText}, {"Open pipeline (" + c + ")", fMoney},
@@ -236,7 +243,10 @@ func writeAccounts(s *sheet) error {
 		s.textIs(t, 9, map[string]string{"C, potential A": "good", "B, potential A": "good"})
 		n := min(t.n, 40)
 		last := t.firstRow + n - 1
-		s.chart(&excelize.Chart{Type: excelize.Col,
+		if chartRow == 0 {
+			chartRow = s.reserve(chartHeight)
+		}
+		s.chartAt(chartRow, &excelize.Chart{Type: excelize.Col,
 			Series: []excelize.ChartSeries{{Name: t.head(4), Categories: t.refRows(1, t.firstRow, last), Values: t.refRows(4, t.firstRow, last),
 				Fill: excelize.Fill{Type: "pattern", Color: []string{"5B9BD5"}, Pattern: 1}}},
 			Title:    chartTitle(fmt.Sprintf("Pareto: revenue of the top %d customers and the cumulative share of all customer revenue", n)),
