@@ -32,9 +32,12 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
 
 # Each fuzz target for a bounded time.
+FUZZ_TARGETS := FuzzParseAmount FuzzParseTime FuzzNormalizeHeader FuzzRecognise FuzzCSVFile FuzzXLSXFile
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParseAmount$$' -fuzztime $(FUZZTIME) ./ingest
-	$(GO) test -run '^$$' -fuzz '^FuzzParseTime$$' -fuzztime $(FUZZTIME) ./ingest
+	@for t in $(FUZZ_TARGETS); do \
+		echo "== $$t ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./ingest || exit 1; \
+	done
 
 lint:
 	$(GO) vet ./...

@@ -34,6 +34,15 @@ type Recognised struct {
 	// AllowNoAccount lets deals without an account load (with account_id
 	// NULL) for exports that have none, such as lead lists.
 	AllowNoAccount bool
+	// AllowNoAmount lets deals without an amount load (amount NULL) for
+	// CRMs where the amount is optional: an empty amount stays unknown,
+	// never zero.
+	AllowNoAmount bool
+	// Rates, for a lookup table, returns the exchange rates it holds
+	// (base-currency units per unit of currency, keyed by ISO code; the
+	// base currency is passed in), used for currencies the configuration
+	// gives no rate for. Called once all lookup tables are read.
+	Rates func(base string) map[string]float64
 }
 
 // Format recognises one kind of export file by its header.
@@ -98,7 +107,15 @@ func recognise(formats []Format, name string, t *Table) (*Recognised, error) {
 			}
 			errs = append(errs, f.Name()+": "+err.Error())
 		}
-		sort.SliceStable(errs, func(i, j int) bool { return len(errs[i]) < len(errs[j]) })
+		// Closest: the format missing the fewest columns (messages list
+		// them comma-separated), then the shortest message.
+		sort.SliceStable(errs, func(i, j int) bool {
+			ci, cj := strings.Count(errs[i], ","), strings.Count(errs[j], ",")
+			if ci != cj {
+				return ci < cj
+			}
+			return len(errs[i]) < len(errs[j])
+		})
 		return nil, fmt.Errorf("%w: %s: no known export format fits its header (%s); closest: %s",
 			ErrUnusable, t.Name(), headerPreview(t.Header), closest(errs))
 	}

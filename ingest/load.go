@@ -197,6 +197,15 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 				}
 			}
 			delete(l.pending, role)
+			if role == RoleLookup {
+				var ras []*Recognised
+				for _, in := range inputs {
+					ras = append(ras, in.ra)
+				}
+				if err := l.lookupRates(ctx, ras); err != nil {
+					return err
+				}
+			}
 		}
 		for _, f := range rep.Files {
 			rep.Read += f.Read
@@ -386,7 +395,7 @@ func (l *loader) readTable(ctx context.Context, t *Table, ra *Recognised) (*File
 				primaryOK = ok
 			}
 		}
-		if primaryOK && len(recs) > 0 {
+		if primaryOK && (len(recs) > 0 || ra.Role == RoleLookup) {
 			fr.Loaded++
 		} else {
 			fr.Rejected++
@@ -491,4 +500,31 @@ func (l *loader) finish(ctx context.Context, rep *Report, started time.Time) err
 	_, err := l.conn.ExecContext(ctx, `INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		rep.RunID, rep.Dataset, started, time.Now().UTC(), rep.Read, rep.Loaded, rep.Rejected)
 	return err
+}
+
+// lookupRates adds the exchange rates lookup tables hold for currencies the
+// configuration has no rate for.
+func (l *loader) lookupRates(ctx context.Context, ras []*Recognised) error {
+	for _, ra := range ras {
+		if ra.Role != RoleLookup || ra.Rates == nil {
+			continue
+		}
+		rates := ra.Rates(l.opt.BaseCurrency)
+		curs := make([]string, 0, len(rates))
+		for c := range rates {
+			curs = append(curs, c)
+		}
+		sort.Strings(curs)
+		for _, c := range curs {
+			c, v := strings.ToUpper(c), rates[c]
+			if _, ok := l.opt.Rates[c]; ok || v <= 0 {
+				continue
+			}
+			l.opt.Rates[c] = v
+			if _, err := l.conn.ExecContext(ctx, "INSERT INTO currency_rates VALUES (?, ?)", c, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -25,19 +25,22 @@ type Pipeline struct {
 const DefaultPipelineName = "default"
 
 // DefaultPipelines is the reference pipeline of the canonical spec, with the
-// stage names of common CRMs as aliases.
+// default stage names of Salesforce, HubSpot (internal ids and labels fold
+// to the same name), Pipedrive, Zoho and the Maven sample as aliases, each
+// on the closest reference stage (docs/adapters.md gives the table). Keep
+// cmd/pipecast/pipecast.default.yaml equal (a test checks).
 func DefaultPipelines() []Pipeline {
 	return []Pipeline{{
 		Name: DefaultPipelineName,
 		Stages: []Stage{
-			{Name: "Raw lead", Kind: "open", Probability: 0.05, Aliases: []string{"Lead", "New", "Prospecting", "Prospect"}},
+			{Name: "Raw lead", Kind: "open", Probability: 0.05, Aliases: []string{"Lead", "New", "Prospecting", "Prospect", "Lead In"}},
 			{Name: "Marketing", Kind: "open", Probability: 0.10, Aliases: []string{"Marketing qualified", "MQL"}},
-			{Name: "Qualification", Kind: "open", Probability: 0.20, Aliases: []string{"Qualified", "Discovery"}},
-			{Name: "Solution design", Kind: "open", Probability: 0.40, Aliases: []string{"Solution", "Proposal", "Needs analysis"}},
-			{Name: "Decision", Kind: "open", Probability: 0.60, Aliases: []string{"Decision makers", "Evaluation"}},
-			{Name: "Negotiation", Kind: "open", Probability: 0.80, Aliases: []string{"Negotiation/Review", "Contract"}},
+			{Name: "Qualification", Kind: "open", Probability: 0.20, Aliases: []string{"Qualified", "Discovery", "Appointment Scheduled", "Contact Made", "Engaging"}},
+			{Name: "Solution design", Kind: "open", Probability: 0.40, Aliases: []string{"Solution", "Proposal", "Needs analysis", "Value Proposition", "Qualified To Buy", "Demo Scheduled", "Initial Offer"}},
+			{Name: "Decision", Kind: "open", Probability: 0.60, Aliases: []string{"Decision makers", "Evaluation", "Id. Decision Makers", "Identify Decision Makers", "Perception Analysis", "Proposal/Price Quote", "Presentation Scheduled", "Proposal Made"}},
+			{Name: "Negotiation", Kind: "open", Probability: 0.80, Aliases: []string{"Negotiation/Review", "Contract", "Decision Maker Bought-In", "Contract Sent", "Negotiations Started"}},
 			{Name: "Agreement", Kind: "won", Probability: 1.00, Aliases: []string{"Won", "Closed Won", "Closed-Won", "ClosedWon"}},
-			{Name: "Lost", Kind: "lost", Probability: 0.00, Aliases: []string{"Closed Lost", "Closed-Lost", "ClosedLost"}},
+			{Name: "Lost", Kind: "lost", Probability: 0.00, Aliases: []string{"Closed Lost", "Closed-Lost", "ClosedLost", "Closed-Lost to Competition", "Closed Lost to Competition"}},
 		},
 	}}
 }

@@ -14,12 +14,16 @@ const (
 	RoleHistory    Role = "stage_history"
 	RoleAccounts   Role = "accounts"
 	RoleActivities Role = "activities"
+	// RoleLookup is a table other tables of the same export need (owner
+	// names, exchange rates, list prices): read first, its rows feed the
+	// mappers of the other tables and load nothing themselves.
+	RoleLookup Role = "lookup"
 )
 
-// roleOrder is the order files are loaded in: accounts first so deals can be
+// roleOrder is the order files are loaded in: lookups first, accounts next so deals can be
 // checked against them, deals before the history and activities that refer
 // to them.
-var roleOrder = []Role{RoleAccounts, RoleDeals, RoleHistory, RoleActivities}
+var roleOrder = []Role{RoleLookup, RoleAccounts, RoleDeals, RoleHistory, RoleActivities}
 
 type kind int
 
@@ -132,6 +136,9 @@ func recogniseCanonical(header []string) (*Mapping, error) {
 	// Nothing fits: name the closest role.
 	best, bestMissing := Role(""), []string(nil)
 	for _, r := range roleOrder {
+		if r == RoleLookup {
+			continue
+		}
 		m := missingRequired(r, has)
 		if best == "" || len(m) < len(bestMissing) {
 			best, bestMissing = r, m

@@ -197,7 +197,7 @@ func (l *loader) deal(ctx context.Context, v *rowValues, ra *Recognised) error {
 	case status == "open":
 		entry = st.name
 	}
-	amount, _, err := v.amount("amount", true)
+	amount, hasAmount, err := v.amount("amount", !ra.AllowNoAmount)
 	if err != nil {
 		return err
 	}
@@ -257,9 +257,9 @@ func (l *loader) deal(ctx context.Context, v *rowValues, ra *Recognised) error {
 	b.str(5, pipe.name, true)
 	b.str(6, st.name, true)
 	b.str(7, status, true)
-	b.f64(8, amount, true)
+	b.f64(8, amount, hasAmount)
 	b.str(9, cur, true)
-	b.f64(10, round2(amount*rate), true)
+	b.f64(10, round2(amount*rate), hasAmount)
 	b.f64(11, list, hasList)
 	b.ts(12, created, true)
 	b.ts(13, closed, hasClosed)

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/pipecast/pipecast/ingest"
+	"github.com/pipecast/pipecast/ingest/crm"
 	store "github.com/pipecast/pipecast/sql"
 )
 
@@ -20,6 +21,7 @@ type ingestOptions struct {
 	format  string
 	dataset string
 	strict  bool
+	mapping string
 }
 
 func (a *app) ingestCmd() *cobra.Command {
@@ -41,6 +43,7 @@ database as it was. Ingesting the same export twice gives the same data.`,
 	f := cmd.Flags()
 	f.StringVar(&o.format, "format", "auto", "export format: auto or "+strings.Join(ingest.FormatNames(formats()), ", "))
 	f.StringVar(&o.dataset, "dataset", "", "dataset name (default from config: \"default\"); a new ingest of a dataset replaces it")
+	f.StringVar(&o.mapping, "mapping", "", "YAML mapping file for an export no adapter knows (docs/adapters.md); files its tables fit use it")
 	f.BoolVar(&o.strict, "strict", false, "exit 1 when any row was rejected (the good rows still load)")
 	return cmd
 }
@@ -50,6 +53,13 @@ func (a *app) runIngest(cmd *cobra.Command, o ingestOptions, paths []string) err
 	opt := a.cfg.ingestOptions()
 	opt.Format = o.format
 	opt.Formats = formats()
+	if o.mapping != "" {
+		m, err := crm.LoadMapping(o.mapping)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		opt.Formats = append([]ingest.Format{m}, opt.Formats...)
+	}
 	if o.dataset != "" {
 		opt.Dataset = o.dataset
 	}
@@ -127,5 +137,5 @@ func (a *app) printRejectSummary(ctx context.Context, db *store.DB, runID string
 // formats lists every export format ingest recognises, CRM adapters first
 // and the canonical format last.
 func formats() []ingest.Format {
-	return []ingest.Format{ingest.Canonical()}
+	return append(crm.Formats(), ingest.Canonical())
 }

@@ -511,3 +511,10 @@ func TestAppendTS(t *testing.T) {
 		}
 	}
 }
+
+func TestGenerateStartLateInTheDay(t *testing.T) {
+	asOf := DefaultAsOf
+	if _, _, err := Generate(Options{Deals: 200, Seed: 3, Start: asOf.AddDate(-1, 0, 0), AsOf: asOf, ForwardPaths: -1, CycleSample: -1}); err != nil {
+		t.Fatal(err)
+	}
+}

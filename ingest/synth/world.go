@@ -221,8 +221,11 @@ func (w *world) creationTimes() []int64 {
 		k = min(k, len(cum)-1)
 		d := first + int64(k)*day
 		lo, hi := max(d+8*3600, w.start), min(d+18*3600, w.asOf)
+		if lo > hi { // the first or last day is cut outside working hours
+			lo, hi = max(d, w.start), min(d+day-1, w.asOf)
+		}
 		if lo > hi {
-			lo = max(d, w.start)
+			hi = lo
 		}
 		out[i] = lo + w.r.Int64N(hi-lo+1)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/pipecast/pipecast/models/stats"
 	store "github.com/pipecast/pipecast/sql"
 )
 
@@ -157,6 +158,87 @@ func (c *chain) absorb() ([]absorption, error) {
 	return out, nil
 }
 
+// adjustForCensoring replaces each open stage's observed move counts by
+// counts with the same total in the proportions of its competing-risks
+// estimate: the Aalen-Johansen cumulative incidence of each destination,
+// over the visits to the stage timed from entry, with the visits still under
+// way at the as-of date censored, at the end of follow-up (normalised over
+// destinations). Plain shares of the observed moves are biased whenever the
+// time to a move depends on where it goes (deals that will be lost
+// typically sit longer first): of the recent visits, the quick moves are
+// already observed and the slow ones are not, so the shares over-represent
+// the quick destinations and p_win comes out too high, more so the shorter
+// the history. Without censored visits the two estimates are equal.
+func adjustForCensoring(ctx context.Context, r *store.Run, chains map[string]*chain, at map[[2]string]int) error {
+	q := store.Query("funnel/chain_visits.sql")
+	fr, err := r.QueryFrame(ctx, q, r.Named(q)...)
+	if err != nil {
+		return fmt.Errorf("funnel: read stage visits: %w", err)
+	}
+	pipe, from, to, days := fr.String("pipeline"), fr.String("from_stage"), fr.String("to_stage"), fr.Float("days")
+	toNull := fr.Null("to_stage")
+	type key struct {
+		pipeline string
+		from     int
+	}
+	type visits struct {
+		days  []float64
+		cause []int // destination stage index + 1; 0 = censored
+	}
+	groups := map[key]*visits{}
+	var order []key
+	for i := 0; i < fr.N; i++ {
+		fi, ok := at[[2]string{pipe[i], from[i]}]
+		if !ok || chains[pipe[i]] == nil {
+			continue
+		}
+		cause := 0
+		if !toNull[i] {
+			ti, ok := at[[2]string{pipe[i], to[i]}]
+			if !ok {
+				continue
+			}
+			cause = ti + 1
+		}
+		k := key{pipe[i], fi}
+		g := groups[k]
+		if g == nil {
+			g = &visits{}
+			groups[k] = g
+			order = append(order, k)
+		}
+		g.days = append(g.days, days[i])
+		g.cause = append(g.cause, cause)
+	}
+	for _, k := range order {
+		c, g := chains[k.pipeline], groups[k]
+		row := c.counts[k.from]
+		total, censored := 0.0, false
+		for _, v := range row {
+			total += v
+		}
+		for _, cause := range g.cause {
+			censored = censored || cause == 0
+		}
+		if total == 0 || !censored {
+			continue
+		}
+		t, d, cens := stats.Aggregate(g.days, func(i int) int { return g.cause[i] }, len(c.names))
+		cif := stats.AalenJohansen(t, d, cens)
+		sum := 0.0
+		for j := range c.names {
+			sum += cif.Plateau(j)
+		}
+		if sum <= 0 {
+			continue
+		}
+		for j := range c.names {
+			row[j] = total * cif.Plateau(j) / sum
+		}
+	}
+	return nil
+}
+
 func clamp01(v float64) float64 { return math.Min(1, math.Max(0, v)) }
 
 // writeWinProbability reads stage_transitions and the stage list, solves
@@ -205,6 +287,9 @@ func writeWinProbability(ctx context.Context, r *store.Run) error {
 		}
 		c.counts[fi][ti] += float64(n[i])
 	}
+	if err := adjustForCensoring(ctx, r, chains, at); err != nil {
+		return err
+	}
 	b := newRecord("pipeline:s", "stage:s", "position:i", "p_win:f", "p_lost:f", "p_unresolved:f",
 		"expected_visits_remaining:f", "expected_steps:f", "n_from:i", "n_open:i", "reason:s")
 	defer b.release()
@@ -232,7 +317,7 @@ func writeWinProbability(ctx context.Context, r *store.Run) error {
 					b.null(col)
 				}
 			}
-			b.int(8, int64(a.nFrom))
+			b.int(8, int64(math.Round(a.nFrom)))
 			b.int(9, c.nOpen[i])
 			if a.reason == "" {
 				b.null(10)

@@ -79,15 +79,33 @@ func readWin(t *testing.T, q string, db interface {
 	return out
 }
 
+// The chain's transition probabilities are competing-risks estimates
+// (Aalen-Johansen over the visits to each stage, visits under way at the
+// as-of date censored, normalised at the end of follow-up). Visits in days:
+//
+//	A: to B 2,5,9,9,9,9,10,10,10; to C 9; to L 15; censored 90 (d09).
+//	   Every censoring is after the last move, so the estimate is the plain
+//	   shares: B 9/11, C 1/11, L 1/11.
+//	B: to C 9,10,10,10,10,31; to L 10,17,18; censored 5 (d10 moves into
+//	   Demo, undefined), 76, 81, 107. The early censoring takes the same
+//	   share from every later move: C 6/9, L 3/9, as the plain shares.
+//	C: to B 9,14; to W 12,12,20,21; to L 15; censored 20 (d12, won on
+//	   2024-07-15, after the as-of date; the W at 20 comes first) and 71.
+//	   At risk 9: t9 B: F_B 1/9, S 8/9; t12 2 W: F_W 2/9, S 6/9; t14 B:
+//	   F_B 2/9, S 5/9; t15 L: F_L 1/9, S 4/9; t20 W: F_W 3/9, S 3/9, then a
+//	   censoring leaves 2 at risk; t21 W: F_W 3/9 + 3/9 * 1/2 = 1/2, S 1/6.
+//	   Normalised by 5/6: W 3/5, L 2/15, B 4/15 (plain shares: 4/7, 1/7,
+//	   2/7 — they count d12's visit as if it could never end in W).
+//
 // Absorption by hand, with w(s) = P(won | in s) and t(s) = expected visits
 // to open stages from s, the current one included (t = N 1):
 //
-//	w(C) = 4/7 + 2/7 w(B),  w(B) = 6/9 w(C)  =>  w(C) (1 - 4/21) = 4/7, w(C) = 12/17
-//	w(B) = 2/3 * 12/17 = 8/17
-//	w(A) = 9/11 w(B) + 1/11 w(C) = (72 + 12) / 187 = 84/187
-//	t(C) = 1 + 2/7 t(B), t(B) = 1 + 2/3 t(C)  =>  t(C) 17/21 = 9/7, t(C) = 27/17
-//	t(B) = 1 + 18/17 = 35/17
-//	t(A) = 1 + 9/11 * 35/17 + 1/11 * 27/17 = 1 + 342/187 = 529/187
+//	w(C) = 3/5 + 4/15 w(B),  w(B) = 2/3 w(C)  =>  w(C) (1 - 8/45) = 3/5, w(C) = 27/37
+//	w(B) = 2/3 * 27/37 = 18/37
+//	w(A) = 9/11 w(B) + 1/11 w(C) = (162 + 27) / 407 = 189/407
+//	t(C) = 1 + 4/15 t(B), t(B) = 1 + 2/3 t(C)  =>  t(C) 37/45 = 19/15, t(C) = 57/37
+//	t(B) = 1 + 38/37 = 75/37
+//	t(A) = 1 + 9/11 * 75/37 + 1/11 * 57/37 = 1 + 732/407 = 1139/407
 //
 // p_lost = 1 - p_win (every open stage of p was left and reaches won or
 // lost). expected_visits_remaining = t - 1.
@@ -104,9 +122,9 @@ func TestStageWinProbabilityHandWorked(t *testing.T) {
 		pWin, pLost, pUnres, steps float64
 		nFrom, nOpen               int64
 	}{
-		{"p/A", 84.0 / 187, 103.0 / 187, 0, 529.0 / 187, 11, 1},
-		{"p/B", 8.0 / 17, 9.0 / 17, 0, 35.0 / 17, 9, 3},
-		{"p/C", 12.0 / 17, 5.0 / 17, 0, 27.0 / 17, 7, 2},
+		{"p/A", 189.0 / 407, 218.0 / 407, 0, 1139.0 / 407, 11, 1},
+		{"p/B", 18.0 / 37, 19.0 / 37, 0, 75.0 / 37, 9, 3},
+		{"p/C", 27.0 / 37, 10.0 / 37, 0, 57.0 / 37, 7, 2},
 		{"q/X", 1.0 / 3, 1.0 / 3, 1.0 / 3, 4.0 / 3, 3, 0},
 		{"q/Y", 1, 0, 0, 1, 1, 0},
 	}

@@ -1,7 +1,8 @@
 -- Deal flow per week (ISO, Monday) and calendar month, per pipeline:
 -- deals created, stage entries into each open stage, deals won and lost,
 -- with a baseline and control limits from the trailing complete periods.
--- Only complete periods (period end <= $as_of); periods without events
+-- Only complete periods (the as-of date falls on or after the period's last day:
+-- data through the 31st completes a month); periods without events
 -- count zero, from the pipeline's first event on.
 -- $k_week, $k_month: baseline periods; $min_periods: periods needed to flag.
 WITH ev AS (
@@ -37,7 +38,7 @@ grid AS (
     FROM bounds b
     JOIN (SELECT DISTINCT grain, pipeline, metric FROM agg) m USING (grain, pipeline)
     CROSS JOIN LATERAL (SELECT unnest(generate_series(b.first, $as_of::TIMESTAMP, b.len)) AS period_start) p
-    WHERE p.period_start + b.len <= $as_of
+    WHERE p.period_start + b.len <= $as_of::TIMESTAMP + INTERVAL 1 DAY
 ),
 f AS (
     SELECT g.grain, g.len, g.pipeline, g.metric, g.period_start,

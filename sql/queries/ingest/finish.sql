@@ -12,10 +12,15 @@ CREATE OR REPLACE TEMP TABLE pc_first_open AS
     SELECT pipeline, arg_min(stage, position) AS stage
     FROM stages WHERE kind = 'open' GROUP BY pipeline;
 
+-- A row whose stage is the deal's previous row's stage is not a new stage
+-- entry (CRMs such as Salesforce write a history row whenever the amount or
+-- close date changes): it is dropped, and the entry keeps the values it had
+-- when the stage was entered.
 CREATE OR REPLACE TEMP TABLE pc_hist AS
     SELECT deal_id, stage, entered_at, probability, amount, amount_base, expected_close_date,
            false AS rebuilt, ord
-    FROM pc_history
+    FROM (SELECT *, lag(stage) OVER (PARTITION BY deal_id ORDER BY entered_at, ord) AS prev_stage FROM pc_history)
+    WHERE prev_stage IS DISTINCT FROM stage
     UNION ALL
     SELECT d.deal_id, coalesce(d.entry_stage, f.stage), d.created_at, NULL, NULL, NULL, NULL, true, -1
     FROM pc_deals d
@@ -46,15 +51,21 @@ INSERT INTO stage_history
 -- history: 'rebuilt' when the export had none for the deal, 'partial' when
 -- a closing entry was added or an open deal's history does not end in its
 -- current stage, else 'real'. deal_type, when the export lacks it: expansion
--- if the account had won a deal that closed before this one was created.
-CREATE OR REPLACE TEMP TABLE pc_first_win AS
-    SELECT account_id, min(closed_at) AS first_won_at
-    FROM pc_deals WHERE status = 'won' AND account_id IS NOT NULL GROUP BY account_id;
+-- if the account won a deal that closed in the 24 months before this one was
+-- created (it was a customer then: the segments model's default window),
+-- else new.
+CREATE OR REPLACE TEMP TABLE pc_wins AS
+    SELECT account_id, closed_at FROM pc_deals WHERE status = 'won' AND account_id IS NOT NULL;
+
+CREATE OR REPLACE TEMP TABLE pc_prior_win AS
+    SELECT d.deal_id, w.closed_at AS last_won_at
+    FROM pc_deals d
+    ASOF JOIN pc_wins w ON d.account_id = w.account_id AND d.created_at > w.closed_at;
 
 INSERT INTO deals BY NAME
     SELECT d.* EXCLUDE (entry_stage, deal_type),
            $dataset AS dataset,
-           coalesce(d.deal_type, CASE WHEN w.first_won_at < d.created_at THEN 'expansion' ELSE 'new' END) AS deal_type,
+           coalesce(d.deal_type, CASE WHEN w.last_won_at >= d.created_at - INTERVAL 24 MONTH THEN 'expansion' ELSE 'new' END) AS deal_type,
            d.deal_type IS NULL AS deal_type_derived,
            CASE WHEN l.all_rebuilt THEN 'rebuilt'
                 WHEN d.status <> 'open' AND l.last_kind <> d.status THEN 'partial'
@@ -62,7 +73,7 @@ INSERT INTO deals BY NAME
                 ELSE 'real' END AS history
     FROM pc_deals d
     LEFT JOIN pc_last l USING (deal_id)
-    LEFT JOIN pc_first_win w USING (account_id);
+    LEFT JOIN pc_prior_win w USING (deal_id);
 
 -- Accounts: the accounts file's rows; without one, a stub row per account
 -- the deals name, so every deal's account_id resolves.
@@ -84,6 +95,7 @@ DROP TABLE pc_history;
 DROP TABLE pc_hist;
 DROP TABLE pc_last;
 DROP TABLE pc_first_open;
-DROP TABLE pc_first_win;
+DROP TABLE pc_wins;
+DROP TABLE pc_prior_win;
 DROP TABLE pc_accounts;
 DROP TABLE pc_activities;
