@@ -136,11 +136,12 @@ func Write(ctx context.Context, db *store.DB, path string, opt Options) (*Info, 
 	return &Info{Path: path, Month: b.month, AsOf: b.asOf, RunID: b.runID, Sheets: b.sheets, Warnings: b.warnings}, nil
 }
 
-// lastCompleteMonth is the month before the one holding asOf: the latest
-// month whose every day lies on or before asOf, as deal_flow's monthly rows
-// (complete periods only) count it.
+// lastCompleteMonth is the latest month deal_flow counts as complete: its
+// end lies no later than one day after asOf (data through the 31st completes
+// the month).
 func lastCompleteMonth(asOf time.Time) time.Time {
-	first := time.Date(asOf.Year(), asOf.Month(), 1, 0, 0, 0, 0, time.UTC)
+	next := asOf.Add(24 * time.Hour)
+	first := time.Date(next.Year(), next.Month(), 1, 0, 0, 0, 0, time.UTC)
 	return first.AddDate(0, -1, 0)
 }
 
