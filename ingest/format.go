@@ -3,7 +3,10 @@ package ingest
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Record is one canonical row produced from a source row: Values and Cols
@@ -149,11 +152,26 @@ func closest(errs []string) string {
 	return errs[0]
 }
 
+// headerPreview shows the first columns of a header, each cut short and
+// with unprintable characters escaped, so a binary or garbled file gives a
+// readable one-line message.
 func headerPreview(h []string) string {
-	if len(h) > 8 {
-		return strings.Join(h[:8], ", ") + fmt.Sprintf(", … %d columns", len(h))
+	n := min(len(h), 8)
+	cells := make([]string, n)
+	for i, c := range h[:n] {
+		if len(c) > 40 {
+			c = c[:40] + "…"
+		}
+		if strings.IndexFunc(c, func(r rune) bool { return !unicode.IsPrint(r) || r == utf8.RuneError }) >= 0 {
+			c = strconv.QuoteToGraphic(c)
+		}
+		cells[i] = c
 	}
-	return strings.Join(h, ", ")
+	s := strings.Join(cells, ", ")
+	if len(h) > n {
+		s += fmt.Sprintf(", … %d columns", len(h))
+	}
+	return s
 }
 
 // canonicalFormat reads shared/spec/canonical-export.md.

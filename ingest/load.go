@@ -72,6 +72,7 @@ var ErrNoDeals = errors.New("no deals file among the inputs")
 type dealInfo struct {
 	pipeline *pipelineIndex
 	rate     float64
+	line     int // where the deal was first seen, for duplicate messages
 }
 
 // loader holds one ingest's state.
@@ -90,6 +91,9 @@ type loader struct {
 	out      map[Role]*batch
 	histOrd  int64
 	pending  map[Role][]pendingRecord
+	// firstReject describes the first rejected row, for the error when
+	// nothing at all could be loaded.
+	firstReject string
 }
 
 type pendingRecord struct {
@@ -231,10 +235,29 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 				}
 			}
 		}
+		deals, dealsLoaded := 0, 0
 		for _, f := range rep.Files {
+			if f.Read != f.Loaded+f.Rejected {
+				return fmt.Errorf("internal error: %s: read %d rows but loaded %d and rejected %d", f.name(), f.Read, f.Loaded, f.Rejected)
+			}
 			rep.Read += f.Read
 			rep.Loaded += f.Loaded
 			rep.Rejected += f.Rejected
+			if f.Role == RoleDeals {
+				deals += f.Read
+				dealsLoaded += f.Loaded
+			}
+		}
+		if deals == 0 {
+			// A deals file with a header and nothing else is almost always a
+			// failed export; loading it would replace the snapshot with none.
+			return fmt.Errorf("%w: the deals file has a header but no rows: nothing loaded (the database is unchanged)", ErrUnusable)
+		}
+		if dealsLoaded == 0 {
+			// Every deal rejected: replacing the snapshot with an empty one
+			// would lose data for nothing; say why the first one failed.
+			return fmt.Errorf("%w: no deal could be loaded: all %d deal rows were rejected (first: %s); the database is unchanged",
+				ErrUnusable, deals, l.firstReject)
 		}
 		return l.finish(ctx, rep, started)
 	})
@@ -340,7 +363,7 @@ func (l *loader) readTable(ctx context.Context, t *Table, ra *Recognised) (*File
 	if ra.DateOrder != "" {
 		vo.DateOrder = ra.DateOrder
 	}
-	if ra.DecimalComma {
+	if ra.DecimalComma || t.DecimalComma {
 		vo.DecimalComma = true
 	}
 	if ra.Role == RoleAccounts {
@@ -367,7 +390,11 @@ func (l *loader) readTable(ctx context.Context, t *Table, ra *Recognised) (*File
 		if errors.As(err, &re) {
 			fr.Read++
 			fr.Rejected++
-			if err := l.reject(ctx, fr, row.Line, "", "", re.reason); err != nil {
+			value := ""
+			if row.Cells != nil {
+				value = truncate(strings.Join(row.Cells, string(t.delim())))
+			}
+			if err := l.reject(ctx, fr, row.Line, "", value, re.reason); err != nil {
 				return nil, err
 			}
 			continue
@@ -425,7 +452,7 @@ func (l *loader) record(ctx context.Context, fr *FileReport, line int, rec Recor
 }
 
 func (l *loader) check(ctx context.Context, fr *FileReport, line int, rec Record, vo ValueOptions, ra *Recognised) (bool, error) {
-	v := &rowValues{rec: rec, vo: vo, now: l.now}
+	v := &rowValues{rec: rec, vo: vo, now: l.now, line: line}
 	var err error
 	switch rec.Role {
 	case RoleDeals:
@@ -448,6 +475,9 @@ func (l *loader) check(ctx context.Context, fr *FileReport, line int, rec Record
 }
 
 func (l *loader) reject(ctx context.Context, fr *FileReport, line int, column, value, reason string) error {
+	if l.firstReject == "" {
+		l.firstReject = fmt.Sprintf("%s line %d: %s", fr.name(), line, reason)
+	}
 	b := l.rejects
 	b.str(0, l.runID, true)
 	b.str(1, fr.name(), true)

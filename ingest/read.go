@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -57,10 +58,22 @@ type Table struct {
 	Detail string
 	// Serial reports that numbers in date columns are Excel serial dates.
 	Serial bool
-	next   func() (Row, error) // io.EOF at the end
-	close  func() error
-	size   int64
-	pos    func() int64 // bytes consumed so far, for progress
+	// DecimalComma reports that numbers use a decimal comma (a CSV
+	// separated by semicolons).
+	DecimalComma bool
+	next         func() (Row, error) // io.EOF at the end
+	close        func() error
+	size         int64
+	pos          func() int64 // bytes consumed so far, for progress
+	comma        rune
+}
+
+// delim is the separator rows are shown with in reject messages.
+func (t *Table) delim() rune {
+	if t.comma != 0 {
+		return t.comma
+	}
+	return ','
 }
 
 // Next returns the next data row or io.EOF.
@@ -219,7 +232,7 @@ func openCSV(path string, size int64, lim Limits) (*Table, error) {
 	sample = sample[:n]
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		f.Close()
-		return nil, err
+		return nil, fmt.Errorf("%w: %s: %v", ErrUnusable, path, err)
 	}
 	cr := &countingReader{r: f}
 	var r io.Reader = bufio.NewReaderSize(cr, 1<<20)
@@ -229,10 +242,17 @@ func openCSV(path string, size int64, lim Limits) (*Table, error) {
 		detail = "UTF-8 with BOM"
 		br := r.(*bufio.Reader)
 		br.Discard(3)
+		sample = sample[3:]
 	case bytes.HasPrefix(sample, []byte{0xFF, 0xFE}), bytes.HasPrefix(sample, []byte{0xFE, 0xFF}):
 		f.Close()
 		return nil, fmt.Errorf("%w: %s is UTF-16 text; save it as UTF-8 CSV", ErrUnusable, path)
-	case !utf8.Valid(trimPartialRune(bytes.ReplaceAll(sample, []byte{0}, nil))):
+	}
+	if binary, pct := looksBinary(sample); binary {
+		f.Close()
+		return nil, fmt.Errorf("%w: %s is not a text export: %d%% of its first %d bytes are control characters (a binary file, a damaged file, or UTF-16 without a byte-order mark?)",
+			ErrUnusable, path, pct, len(sample))
+	}
+	if !utf8.Valid(trimPartialRune(bytes.ReplaceAll(sample, []byte{0}, nil))) {
 		// Not UTF-8: the usual CRM alternative is Windows-1252 (a superset
 		// of Latin-1's printable characters).
 		detail = "Windows-1252"
@@ -246,38 +266,56 @@ func openCSV(path string, size int64, lim Limits) (*Table, error) {
 	if delim != ',' {
 		detail += fmt.Sprintf(", delimiter %q", delim)
 	}
-	cr2 := csv.NewReader(r)
+	// Semicolons separate fields where the comma is the decimal mark (Excel
+	// in most of Europe): "2.000" there is two thousand, not two.
+	decimalComma := delim == ';'
+	if decimalComma {
+		detail += ", decimal comma"
+	}
+	guard := &recordGuard{r: r, comma: byte(delim), max: int64(lim.MaxRowBytes), recordLine: 1}
+	cr2 := csv.NewReader(guard)
 	cr2.Comma = delim
 	cr2.FieldsPerRecord = -1
 	cr2.LazyQuotes = true
 	cr2.ReuseRecord = false
+	tooLong := func(line int) error {
+		return fmt.Errorf("%w: %s line %d: a row is longer than %d bytes (limits.max_row_bytes in pipecast.yaml; an unclosed quote can also join many lines into one row)",
+			ErrUnusable, path, line, lim.MaxRowBytes)
+	}
 	header, err := cr2.Read()
-	if err == io.EOF {
+	switch {
+	case err == io.EOF:
 		f.Close()
 		return nil, fmt.Errorf("%w: %s has no header row", ErrUnusable, path)
-	}
-	if err != nil {
+	case errors.Is(err, errRowTooLong):
+		f.Close()
+		return nil, tooLong(1)
+	case err != nil:
 		f.Close()
 		return nil, fmt.Errorf("%w: %s: header: %v", ErrUnusable, path, err)
 	}
 	if lim.MaxColumns > 0 && len(header) > lim.MaxColumns {
 		f.Close()
-		return nil, fmt.Errorf("%w: %s has %d columns, over the limit of %d", ErrUnusable, path, len(header), lim.MaxColumns)
+		return nil, fmt.Errorf("%w: %s has %d columns, over the limit of %d (limits.max_columns)", ErrUnusable, path, len(header), lim.MaxColumns)
 	}
 	t := &Table{Path: path, Kind: "csv", Header: header, Detail: detail, size: size, close: f.Close,
-		pos: func() int64 { return cr.n }}
-	var last int64
-	t.next = func() (Row, error) {
+		pos: func() int64 { return cr.n }, comma: delim, DecimalComma: decimalComma}
+	// read returns the next record, a rejected row (*rowError) or a fatal
+	// error.
+	read := func() (Row, error) {
 		for {
 			rec, err := cr2.Read()
-			line, _ := cr2.FieldPos(0)
 			if err == io.EOF {
 				return Row{}, io.EOF
 			}
-			if lim.MaxRowBytes > 0 && cr.n-last > int64(lim.MaxRowBytes)+(2<<20) {
-				return Row{}, fmt.Errorf("%w: %s line %d: a row is longer than %d bytes (limits.max_row_bytes)", ErrUnusable, path, line, lim.MaxRowBytes)
+			line, endLine := 0, 0
+			if len(rec) > 0 {
+				line, _ = cr2.FieldPos(0)
+				endLine, _ = cr2.FieldPos(len(rec) - 1)
 			}
-			last = cr.n
+			if errors.Is(err, errRowTooLong) {
+				return Row{}, tooLong(max(line, guard.recordLine))
+			}
 			if err != nil {
 				var pe *csv.ParseError
 				if errors.As(err, &pe) {
@@ -291,20 +329,152 @@ func openCSV(path string, size int64, lim Limits) (*Table, error) {
 			if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 				continue // blank line
 			}
-			if lim.MaxRowBytes > 0 {
-				total := 0
-				for _, c := range rec {
-					total += len(c)
+			row := Row{Line: line, Cells: rec}
+			if len(rec) != len(header) {
+				reason := fmt.Sprintf("row has %d fields, the header has %d", len(rec), len(header))
+				if endLine > line {
+					reason += fmt.Sprintf(" (it spans lines %d-%d: a quote that is not closed?)", line, endLine)
 				}
-				if total > lim.MaxRowBytes {
-					return Row{}, fmt.Errorf("%w: %s line %d: row of %d bytes is over the limit of %d (limits.max_row_bytes)", ErrUnusable, path, line, total, lim.MaxRowBytes)
-				}
+				return row, &rowError{reason}
 			}
-			return Row{Line: line, Cells: rec}, nil
+			return row, nil
 		}
+	}
+	// One row of lookahead tells the last row, which a cut-off file
+	// leaves incomplete.
+	var pending *Row
+	var pendingErr error
+	started := false
+	t.next = func() (Row, error) {
+		if !started {
+			started = true
+			r, err := read()
+			pending, pendingErr = &r, err
+		}
+		if pendingErr == io.EOF || (pendingErr != nil && !isRowError(pendingErr)) {
+			return Row{}, pendingErr
+		}
+		cur, curErr := *pending, pendingErr
+		r, err := read()
+		pending, pendingErr = &r, err
+		if err == io.EOF && guard.cut() {
+			reason := "the file ends inside a quoted field: it was cut off in the middle of this row"
+			if !guard.inQuote() {
+				reason = fmt.Sprintf("row has %d fields, the header has %d, and the file ends without a line break: it was cut off in the middle of this row", len(cur.Cells), len(header))
+			}
+			if guard.inQuote() || len(cur.Cells) < len(header) {
+				return cur, &rowError{reason}
+			}
+		}
+		return cur, curErr
 	}
 	return t, nil
 }
+
+func isRowError(err error) bool {
+	var re *rowError
+	return errors.As(err, &re)
+}
+
+// looksBinary reports whether a sample is too full of control characters
+// to be a text export, with their share in percent.
+func looksBinary(sample []byte) (bool, int) {
+	if len(sample) == 0 {
+		return false, 0
+	}
+	ctl := 0
+	for _, c := range sample {
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') || c == 0x7f {
+			ctl++
+		}
+	}
+	pct := ctl * 100 / len(sample)
+	return ctl*100 > 5*len(sample), pct
+}
+
+var errRowTooLong = errors.New("row too long")
+
+// recordGuard sits between the decoded text and the CSV parser. It follows
+// the quoting as the parser does (lazily), so it knows where each record
+// ends: it stops a record longer than the limit before the parser buffers
+// it all (a 100 MB line, or an unclosed quote joining the rest of a file),
+// and it tells whether the input ended inside a quoted field or without a
+// final line break: a file cut off mid-row.
+type recordGuard struct {
+	r          io.Reader
+	comma      byte
+	max        int64 // 0: no limit
+	n          int64 // bytes of the current record so far
+	state      uint8
+	line       int // physical lines seen
+	recordLine int // line the current record started on
+	eof        bool
+}
+
+const (
+	gFieldStart = iota
+	gUnquoted
+	gQuoted
+	gQuoteInQuoted
+)
+
+func (g *recordGuard) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	for i := 0; i < n; i++ {
+		c := p[i]
+		g.n++
+		if c == '\n' {
+			g.line++
+		}
+		switch g.state {
+		case gFieldStart, gUnquoted:
+			switch {
+			case c == '"' && g.state == gFieldStart:
+				g.state = gQuoted
+			case c == g.comma:
+				g.state = gFieldStart
+			case c == '\n':
+				g.state = gFieldStart
+				g.n = 0
+				g.recordLine = g.line + 1
+			case c == '\r':
+			default:
+				g.state = gUnquoted
+			}
+		case gQuoted:
+			if c == '"' {
+				g.state = gQuoteInQuoted
+			}
+		case gQuoteInQuoted:
+			switch c {
+			case '"':
+				g.state = gQuoted
+			case g.comma:
+				g.state = gFieldStart
+			case '\n':
+				g.state = gFieldStart
+				g.n = 0
+				g.recordLine = g.line + 1
+			case '\r':
+			default:
+				g.state = gQuoted // a bare quote inside a quoted field, read lazily
+			}
+		}
+		if g.max > 0 && g.n > g.max {
+			return i + 1, errRowTooLong
+		}
+	}
+	if err == io.EOF {
+		g.eof = true
+	}
+	return n, err
+}
+
+// cut reports that the input ended mid-record: inside a quoted field or
+// without a final line break.
+func (g *recordGuard) cut() bool { return g.eof && g.n > 0 }
+
+func (g *recordGuard) inQuote() bool { return g.eof && g.state == gQuoted }
 
 // trimPartialRune cuts a multi-byte character split at the end of a sample.
 func trimPartialRune(b []byte) []byte {
@@ -363,11 +533,50 @@ func countOutsideQuotes(line []byte, d byte) int {
 	return n
 }
 
+// XLSX expansion limits: a workbook's parts together may not unpack to more
+// than xlsxMaxExpanded, and a big part may not be compressed more than
+// xlsxMaxRatio to one (real sheets compress 5-30x; a ZIP bomb, 1000x).
+const (
+	xlsxMaxExpanded = 1 << 30
+	xlsxMaxXML      = 64 << 20
+	xlsxMaxRatio    = 200
+)
+
+// checkZip reads a workbook's directory, before anything is unpacked, and
+// refuses one that would unpack to more than the limits allow.
+func checkZip(path string) error {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return fmt.Errorf("%w: %s is not a readable XLSX workbook (%v): damaged or cut off?", ErrUnusable, path, err)
+	}
+	defer zr.Close()
+	var total uint64
+	for _, f := range zr.File {
+		size := f.UncompressedSize64
+		total += size
+		if size > 16<<20 && size/max(f.CompressedSize64, 1) > xlsxMaxRatio {
+			return fmt.Errorf("%w: %s looks like a ZIP bomb: its part %s unpacks from %d bytes to %d; not read",
+				ErrUnusable, path, f.Name, f.CompressedSize64, size)
+		}
+		if total > xlsxMaxExpanded {
+			return fmt.Errorf("%w: %s unpacks to more than %d bytes; not read (export it as CSV instead)", ErrUnusable, path, xlsxMaxExpanded)
+		}
+		lname := strings.ToLower(f.Name)
+		if size > xlsxMaxXML && !strings.HasPrefix(lname, "xl/worksheets/sheet") && lname != "xl/sharedstrings.xml" {
+			return fmt.Errorf("%w: %s: its part %s unpacks to %d bytes, more than a workbook part needs; not read", ErrUnusable, path, f.Name, size)
+		}
+	}
+	return nil
+}
+
 func openXLSX(path string, lim Limits) ([]*Table, error) {
+	if err := checkZip(path); err != nil {
+		return nil, err
+	}
 	f, err := excelize.OpenFile(path, excelize.Options{
 		RawCellValue:      true,
-		UnzipSizeLimit:    1 << 30,
-		UnzipXMLSizeLimit: 64 << 20,
+		UnzipSizeLimit:    xlsxMaxExpanded,
+		UnzipXMLSizeLimit: xlsxMaxXML,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s is not a readable XLSX workbook: %v", ErrUnusable, path, err)
@@ -445,7 +654,7 @@ func openJSONL(path string, size int64, lim Limits) (*Table, error) {
 	if maxRow <= 0 {
 		maxRow = 64 << 20
 	}
-	sc.Buffer(make([]byte, 0, 1<<20), maxRow)
+	sc.Buffer(make([]byte, 0, min(1<<20, maxRow)), maxRow)
 	line := 0
 	decode := func() (map[string]any, []string, error) {
 		for sc.Scan() {
@@ -465,6 +674,9 @@ func openJSONL(path string, size int64, lim Limits) (*Table, error) {
 			return obj, keys, nil
 		}
 		if err := sc.Err(); err != nil {
+			if errors.Is(err, bufio.ErrTooLong) {
+				return nil, nil, fmt.Errorf("%w: %s line %d is longer than %d bytes (limits.max_row_bytes in pipecast.yaml)", ErrUnusable, path, line+1, maxRow)
+			}
 			return nil, nil, fmt.Errorf("%w: %s line %d: %v", ErrUnusable, path, line+1, err)
 		}
 		return nil, nil, io.EOF

@@ -17,9 +17,10 @@ func (e *badValue) Error() string { return e.col + ": " + e.reason }
 
 // rowValues reads one record's fields with the table's value conventions.
 type rowValues struct {
-	rec Record
-	vo  ValueOptions
-	now time.Time
+	rec  Record
+	vo   ValueOptions
+	now  time.Time
+	line int
 }
 
 func (v *rowValues) raw(name string) (string, string) {
@@ -54,7 +55,7 @@ func (v *rowValues) time(name string, required bool) (time.Time, bool, error) {
 	}
 	t, err := ParseTime(s, v.vo)
 	if err != nil {
-		return time.Time{}, false, v.bad(name, name+" "+strings.TrimPrefix(err.Error(), fmt.Sprintf("%q ", s)))
+		return time.Time{}, false, v.bad(name, name+" "+valueReason(err, s))
 	}
 	if t.After(v.now) {
 		return time.Time{}, false, v.bad(name, name+" is in the future")
@@ -75,7 +76,7 @@ func (v *rowValues) date(name string) (time.Time, bool, error) {
 	vo.Location = time.UTC
 	t, err := ParseTime(s, vo)
 	if err != nil {
-		return time.Time{}, false, v.bad(name, name+" "+strings.TrimPrefix(err.Error(), fmt.Sprintf("%q ", s)))
+		return time.Time{}, false, v.bad(name, name+" "+valueReason(err, s))
 	}
 	if t.Year() < 1900 || t.Year() > 2200 {
 		return time.Time{}, false, v.bad(name, name+" is out of range")
@@ -141,8 +142,11 @@ func (l *loader) deal(ctx context.Context, v *rowValues, ra *Recognised) error {
 	if err != nil {
 		return err
 	}
-	if _, dup := l.deals[id]; dup {
-		return v.bad("deal_id", "duplicate deal_id (an earlier row has it)")
+	if first, dup := l.deals[id]; dup {
+		if first.line > 0 {
+			return v.bad("deal_id", fmt.Sprintf("duplicate deal_id (line %d has it too; the first one is kept)", first.line))
+		}
+		return v.bad("deal_id", "duplicate deal_id (an earlier row has it; the first one is kept)")
 	}
 	if ds, taken := l.others[id]; taken {
 		return v.bad("deal_id", fmt.Sprintf("deal_id already belongs to dataset %q", ds))
@@ -247,7 +251,7 @@ func (l *loader) deal(ctx context.Context, v *rowValues, ra *Recognised) error {
 	lr, hasLR, _ := v.text("lost_reason", false)
 	src, hasSrc, _ := v.text("source", false)
 
-	l.deals[id] = dealInfo{pipeline: pipe, rate: rate}
+	l.deals[id] = dealInfo{pipeline: pipe, rate: rate, line: v.line}
 	b := l.out[RoleDeals]
 	b.str(0, id, true)
 	b.str(1, acct, hasAcct)
@@ -386,4 +390,16 @@ func (l *loader) activity(ctx context.Context, v *rowValues) error {
 	b.str(2, strings.ToLower(typ), hasTyp)
 	b.ts(3, at, true)
 	return b.done(ctx)
+}
+
+// valueReason is a parse error without the value it quotes (the reject
+// keeps the value in its own column).
+func valueReason(err error, s string) string {
+	msg := err.Error()
+	for _, p := range []string{fmt.Sprintf("%q: ", s), fmt.Sprintf("%q ", s)} {
+		if strings.HasPrefix(msg, p) {
+			return strings.TrimPrefix(msg, p)
+		}
+	}
+	return msg
 }

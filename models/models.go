@@ -175,7 +175,7 @@ func writeDefinitions(ctx context.Context, c *store.Conn) error {
 // fiscal_year_start_month on every family still at the default (January),
 // so one setting moves every fiscal period while a family can still differ.
 func (o *Options) ApplyFiscalYearStart(month int) {
-	for _, f := range []*int{&o.Funnel.FiscalYearStartMonth, &o.Flow.FiscalYearStartMonth} {
+	for _, f := range []*int{&o.Funnel.FiscalYearStartMonth, &o.Flow.FiscalYearStartMonth, &o.Forecast.FiscalYearStartMonth} {
 		if *f == 1 || *f == 0 {
 			*f = month
 		}

@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -20,11 +23,14 @@ import (
 // Options choose what the workbook covers.
 type Options struct {
 	// Month is the reporting month (any day in it); zero means the last
-	// complete month before the model run's as-of date.
+	// complete month on or before the model run's as-of date.
 	Month time.Time
-	// MaxRows caps long lists (stalled deals, accounts) so the workbook stays
-	// readable; the Notes sheet says how to get the full list.
+	// MaxRows caps long lists (stalled deals, accounts, scores) so the
+	// workbook stays readable and fast; each capped list says how to get all
+	// of it with pipecast sql. Default 200.
 	MaxRows int
+	// Log receives warnings (a section that could not be read); nil: slog.Default.
+	Log *slog.Logger
 }
 
 // Info says what was written.
@@ -34,6 +40,9 @@ type Info struct {
 	AsOf   time.Time
 	RunID  string
 	Sheets []string
+	// Warnings lists sections that could not be read; each also says so on
+	// its sheet.
+	Warnings []string
 }
 
 // ErrNoRun means no `pipecast run` has computed the tables yet.
@@ -41,25 +50,31 @@ var ErrNoRun = errors.New("no model run in the database: run `pipecast run` firs
 
 // book is a workbook being written.
 type book struct {
-	ctx    context.Context
-	db     *sql.DB
-	f      *excelize.File
-	opt    Options
-	month  time.Time // first day of the reporting month
-	asOf   time.Time
-	runID  string
-	styles map[string]int
-	tables int
-	sheets []string
+	ctx      context.Context
+	db       *sql.DB
+	f        *excelize.File
+	opt      Options
+	month    time.Time // first day of the reporting month
+	asOf     time.Time
+	runID    string
+	currency string // base currency code, for headers
+	styles   map[string]int
+	tables   int
+	sheets   []string
+	warnings []string
+	present  map[string]bool // tables in the database
 }
 
 // Write builds the workbook and saves it to path through a temporary file,
 // so a killed report never leaves a corrupt file under the real name.
 func Write(ctx context.Context, db *store.DB, path string, opt Options) (*Info, error) {
 	if opt.MaxRows <= 0 {
-		opt.MaxRows = 500
+		opt.MaxRows = 200
 	}
-	b := &book{ctx: ctx, db: db.DB, f: excelize.NewFile(), opt: opt, styles: map[string]int{}}
+	if opt.Log == nil {
+		opt.Log = slog.Default()
+	}
+	b := &book{ctx: ctx, db: db.DB, f: excelize.NewFile(), opt: opt, styles: map[string]int{}, present: map[string]bool{}}
 	defer b.f.Close()
 	var asOf sql.NullTime
 	var runID sql.NullString
@@ -68,13 +83,20 @@ func Write(ctx context.Context, db *store.DB, path string, opt Options) (*Info, 
 		return nil, ErrNoRun
 	}
 	b.asOf, b.runID = asOf.Time.UTC(), runID.String
+	if err := b.loadTables(); err != nil {
+		return nil, err
+	}
+	b.currency = "base currency"
+	var cur sql.NullString
+	if b.present["settings"] {
+		_ = db.QueryRowContext(ctx, "SELECT max(value) FROM settings WHERE key = 'base_currency'").Scan(&cur)
+	}
+	if cur.Valid && cur.String != "" {
+		b.currency = cur.String
+	}
 	b.month = opt.Month
 	if b.month.IsZero() {
-		// the last complete month: the month before the one holding as-of,
-		// unless as-of falls on the month's last day (data through the 31st
-		// completes the month)
-		next := b.asOf.Add(24 * time.Hour)
-		b.month = time.Date(next.Year(), next.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
+		b.month = lastCompleteMonth(b.asOf)
 	}
 	b.month = time.Date(b.month.Year(), b.month.Month(), 1, 0, 0, 0, 0, time.UTC)
 	if err := b.initStyles(); err != nil {
@@ -84,19 +106,43 @@ func Write(ctx context.Context, db *store.DB, path string, opt Options) (*Info, 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		sh := b.newSheet(s.name)
+		sh, err := b.newSheet(s.name)
+		if err != nil {
+			return nil, err
+		}
 		if err := s.write(sh); err != nil {
 			return nil, fmt.Errorf("sheet %s: %w", s.name, err)
 		}
-		sh.finish()
+		if err := sh.finish(); err != nil {
+			return nil, fmt.Errorf("sheet %s: %w", s.name, err)
+		}
 	}
-	b.f.DeleteSheet("Sheet1")
+	if err := b.f.DeleteSheet("Sheet1"); err != nil {
+		return nil, err
+	}
 	b.f.SetActiveSheet(0)
-	b.f.SetDocProps(&excelize.DocProperties{Title: "pipecast report " + b.month.Format("January 2006"), Creator: "pipecast"})
+	if err := b.f.SetDocProps(&excelize.DocProperties{
+		Title:   "pipecast report " + b.month.Format("January 2006"),
+		Creator: "pipecast",
+		// fixed, so the same data gives the same file contents
+		Created:  b.asOf.Format(time.RFC3339),
+		Modified: b.asOf.Format(time.RFC3339),
+	}); err != nil {
+		return nil, err
+	}
 	if err := writeAtomic(path, func(w io.Writer) error { return b.f.Write(w) }); err != nil {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	return &Info{Path: path, Month: b.month, AsOf: b.asOf, RunID: b.runID, Sheets: b.sheets}, nil
+	return &Info{Path: path, Month: b.month, AsOf: b.asOf, RunID: b.runID, Sheets: b.sheets, Warnings: b.warnings}, nil
+}
+
+// lastCompleteMonth is the latest month deal_flow counts as complete: its
+// end lies no later than one day after asOf (data through the 31st completes
+// the month).
+func lastCompleteMonth(asOf time.Time) time.Time {
+	next := asOf.Add(24 * time.Hour)
+	first := time.Date(next.Year(), next.Month(), 1, 0, 0, 0, 0, time.UTC)
+	return first.AddDate(0, -1, 0)
 }
 
 // sheetOrder is the workbook, in order.
@@ -115,6 +161,15 @@ var sheetOrder = []struct {
 	{"Stalled deals", writeStalled},
 	{"Data quality", writeQuality},
 	{"Notes", writeNotes},
+}
+
+// SheetNames lists the workbook's sheets in order.
+func SheetNames() []string {
+	out := make([]string, len(sheetOrder))
+	for i, s := range sheetOrder {
+		out[i] = s.name
+	}
+	return out
 }
 
 func writeAtomic(path string, write func(io.Writer) error) error {
@@ -143,35 +198,43 @@ func writeAtomic(path string, write func(io.Writer) error) error {
 
 // Cell formats.
 const (
-	fText  = "text"
-	fInt   = "int"
-	fMoney = "money"
-	fPct   = "pct"
-	fDays  = "days"
-	fDate  = "date"
-	fNum   = "num"  // 3 decimals: scores, probabilities as numbers
-	fProb  = "prob" // a probability shown as a percentage
+	fText   = "text"
+	fInt    = "int"
+	fMoney  = "money"
+	fPct    = "pct"  // a share, 0.0%
+	fDays   = "days" // #,##0.0
+	fDate   = "date"
+	fNum    = "num"    // 3 decimals: scores
+	fChange = "change" // a relative change, +0.0%
+	fPts    = "pts"    // a difference of two rates, in percentage points
+	fWrap   = "wrap"   // long text, wrapped
+	fRatio  = "ratio"  // a multiple, 0.00x
 )
 
 func (b *book) initStyles() error {
 	border := []excelize.Border{{Type: "bottom", Color: "D9D9D9", Style: 1}}
+	top := &excelize.Alignment{Vertical: "top"}
 	defs := map[string]*excelize.Style{
 		"title":    {Font: &excelize.Font{Bold: true, Size: 16, Color: "1F3864"}},
 		"subtitle": {Font: &excelize.Font{Italic: true, Size: 10, Color: "595959"}},
 		"heading":  {Font: &excelize.Font{Bold: true, Size: 12, Color: "1F3864"}},
-		"para":     {Font: &excelize.Font{Size: 10}, Alignment: &excelize.Alignment{WrapText: false}},
+		"para":     {Font: &excelize.Font{Size: 10, Color: "404040"}},
 		"empty":    {Font: &excelize.Font{Italic: true, Color: "7F7F7F"}},
+		"warn":     {Font: &excelize.Font{Italic: true, Color: "C00000"}},
 		"kpi":      {Font: &excelize.Font{Bold: true, Size: 11}, Border: border},
-		fText:      {Alignment: &excelize.Alignment{Vertical: "top"}},
-		fInt:       {NumFmt: 3},  // #,##0
-		fMoney:     {NumFmt: 3},  // #,##0 (base currency, in the header)
-		fPct:       {NumFmt: 10}, // 0.00%
-		fProb:      {NumFmt: 10},
-		fDays:      {CustomNumFmt: strp("#,##0.0")},
-		fDate:      {CustomNumFmt: strp("yyyy-mm-dd")},
-		fNum:       {CustomNumFmt: strp("0.000")},
-		"good":     {Fill: excelize.Fill{Type: "pattern", Color: []string{"E2EFDA"}, Pattern: 1}},
-		"bad":      {Fill: excelize.Fill{Type: "pattern", Color: []string{"FCE4D6"}, Pattern: 1}},
+		"header": {Font: &excelize.Font{Bold: true, Color: "1F3864"}, Fill: excelize.Fill{Type: "pattern", Color: []string{"D9E1F2"}, Pattern: 1},
+			Border: []excelize.Border{{Type: "bottom", Color: "1F3864", Style: 1}}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "bottom"}},
+		fText:   {Alignment: top},
+		fWrap:   {Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}},
+		fInt:    {NumFmt: 3, Alignment: top},
+		fMoney:  {NumFmt: 3, Alignment: top},
+		fPct:    {CustomNumFmt: strp("0.0%"), Alignment: top},
+		fDays:   {CustomNumFmt: strp("#,##0.0"), Alignment: top},
+		fDate:   {CustomNumFmt: strp("yyyy-mm-dd"), Alignment: top},
+		fNum:    {CustomNumFmt: strp("0.000"), Alignment: top},
+		fChange: {CustomNumFmt: strp(`+0.0%;-0.0%;0.0%`), Alignment: top},
+		fPts:    {CustomNumFmt: strp(`+0.0" pts";-0.0" pts";0.0" pts"`), Alignment: top},
+		fRatio:  {CustomNumFmt: strp(`0.00"x"`), Alignment: top},
 	}
 	for k, s := range defs {
 		id, err := b.f.NewStyle(s)
@@ -180,8 +243,8 @@ func (b *book) initStyles() error {
 		}
 		b.styles[k] = id
 	}
-	for _, k := range []string{"good", "bad"} {
-		id, err := b.f.NewConditionalStyle(defs[k])
+	for k, fill := range map[string]string{"good": "C6EFCE", "bad": "FFC7CE", "warn": "FFEB9C"} {
+		id, err := b.f.NewConditionalStyle(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Color: []string{fill}, Pattern: 1}})
 		if err != nil {
 			return err
 		}
@@ -192,14 +255,41 @@ func (b *book) initStyles() error {
 
 func strp(s string) *string { return &s }
 
-// exists reports whether a table exists and has rows for the latest run.
-func (b *book) exists(table string) bool {
-	var n int
-	err := b.db.QueryRowContext(b.ctx, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", table).Scan(&n)
-	return err == nil && n > 0
+// loadTables records which tables exist, so a missing model table gives a
+// sentence instead of an error.
+func (b *book) loadTables() error {
+	rows, err := b.db.QueryContext(b.ctx, "SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main' UNION SELECT view_name FROM duckdb_views() WHERE NOT internal AND NOT temporary")
+	if err != nil {
+		return fmt.Errorf("list tables: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return err
+		}
+		b.present[n] = true
+	}
+	return rows.Err()
 }
 
-// query returns the rows of a query as Go values.
+// has reports whether every named table exists.
+func (b *book) has(tables ...string) bool {
+	for _, t := range tables {
+		if !b.present[t] {
+			return false
+		}
+	}
+	return true
+}
+
+// warn records a section that could not be read.
+func (b *book) warn(msg string) {
+	b.warnings = append(b.warnings, msg)
+	b.opt.Log.Warn("report section", "problem", msg)
+}
+
+// query returns the rows of a query as cell values.
 func (b *book) query(q string, args ...any) ([][]any, error) {
 	rows, err := b.db.QueryContext(b.ctx, q, args...)
 	if err != nil {
@@ -220,16 +310,59 @@ func (b *book) query(q string, args ...any) ([][]any, error) {
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
 		}
+		for i := range vals {
+			vals[i] = normalise(vals[i])
+		}
 		out = append(out, vals)
 	}
 	return out, rows.Err()
+}
+
+// normalise turns driver values into cell values.
+func normalise(v any) any {
+	switch x := v.(type) {
+	case []byte:
+		return string(x)
+	case int32:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case int8:
+		return int64(x)
+	case uint64:
+		return int64(x)
+	case uint32:
+		return int64(x)
+	case float32:
+		return float64(x)
+	case *big.Int:
+		if x.IsInt64() {
+			return x.Int64()
+		}
+		f, _ := new(big.Float).SetInt(x).Float64()
+		return f
+	case bool:
+		if x {
+			return "yes"
+		}
+		return "no"
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil
+		}
+		return x
+	case time.Time:
+		return x.UTC()
+	case interface{ Float64() float64 }: // DuckDB DECIMAL
+		return x.Float64()
+	}
+	return v
 }
 
 // col is one column of a table on a sheet.
 type col struct {
 	Header string
 	Format string
-	Width  float64
 }
 
 // sheet writes blocks (titles, paragraphs, tables, charts) top to bottom.
@@ -237,53 +370,68 @@ type sheet struct {
 	b      *book
 	name   string
 	row    int
-	widths map[int]float64
+	widths map[int]float64 // widest content per column, in characters
+	maxW   map[int]float64 // cap per column
+	frozen bool
 	charts int
+	wrapW  float64 // width of wrapped text columns
 }
 
-func (b *book) newSheet(name string) *sheet {
+func (b *book) newSheet(name string) (*sheet, error) {
 	if _, err := b.f.NewSheet(name); err != nil {
-		panic(err)
+		return nil, err
 	}
 	b.sheets = append(b.sheets, name)
-	return &sheet{b: b, name: name, row: 1, widths: map[int]float64{}}
+	if err := b.f.SetSheetView(name, 0, &excelize.ViewOptions{ShowGridLines: boolp(false)}); err != nil {
+		return nil, err
+	}
+	return &sheet{b: b, name: name, row: 1, widths: map[int]float64{}, maxW: map[int]float64{}, wrapW: 40}, nil
 }
 
-func (s *sheet) cell(c, r int) string {
+func boolp(v bool) *bool { return &v }
+
+func cellName(c, r int) string {
 	ref, _ := excelize.CoordinatesToCellName(c, r)
 	return ref
 }
 
-func (s *sheet) styled(c, r int, v any, style string) {
-	ref := s.cell(c, r)
-	s.set(ref, v)
+func (s *sheet) style(c1, r1, c2, r2 int, style string) {
 	if id, ok := s.b.styles[style]; ok {
-		s.b.f.SetCellStyle(s.name, ref, ref, id)
+		s.b.f.SetCellStyle(s.name, cellName(c1, r1), cellName(c2, r2), id)
 	}
 }
 
 // set writes a value; strings are always text, never formulas.
-func (s *sheet) set(ref string, v any) {
+func (s *sheet) set(c, r int, v any) {
+	ref := cellName(c, r)
 	switch x := v.(type) {
 	case string:
 		s.b.f.SetCellStr(s.name, ref, x)
-	case []byte:
-		s.b.f.SetCellStr(s.name, ref, string(x))
 	case nil:
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return
 		}
-		s.b.f.SetCellValue(s.name, ref, x)
+		s.b.f.SetCellFloat(s.name, ref, x, -1, 64)
+	case int64:
+		s.b.f.SetCellInt(s.name, ref, x)
+	case int:
+		s.b.f.SetCellInt(s.name, ref, int64(x))
 	case time.Time:
 		s.b.f.SetCellValue(s.name, ref, x.UTC())
 	default:
-		s.b.f.SetCellValue(s.name, ref, x)
+		s.b.f.SetCellStr(s.name, ref, fmt.Sprint(x))
 	}
+}
+
+func (s *sheet) styled(c, r int, v any, style string) {
+	s.set(c, r, v)
+	s.style(c, r, c, r, style)
 }
 
 func (s *sheet) title(text, sub string) {
 	s.styled(1, s.row, text, "title")
+	s.b.f.SetRowHeight(s.name, s.row, 24)
 	s.row++
 	if sub != "" {
 		s.styled(1, s.row, sub, "subtitle")
@@ -294,6 +442,7 @@ func (s *sheet) title(text, sub string) {
 
 func (s *sheet) heading(text string) {
 	s.styled(1, s.row, text, "heading")
+	s.b.f.SetRowHeight(s.name, s.row, 18)
 	s.row++
 }
 
@@ -310,43 +459,96 @@ func (s *sheet) empty(reason string) {
 	s.row += 2
 }
 
-// tableRange is where a written table landed, for charts.
-type tableRange struct {
-	sheet             string
-	firstRow, lastRow int // data rows
-	firstCol          int
+// failed says on the sheet that a section could not be read, and records it.
+func (s *sheet) failed(what string, err error) {
+	msg := fmt.Sprintf("%s could not be read: %v", what, err)
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	s.styled(1, s.row, msg, "warn")
+	s.row += 2
+	s.b.warn(s.name + ": " + msg)
 }
 
-// ref returns the absolute range of a column's data, for chart series.
-func (t tableRange) ref(colIdx int) string {
-	c, _ := excelize.ColumnNumberToName(t.firstCol + colIdx)
-	return fmt.Sprintf("'%s'!$%s$%d:$%s$%d", t.sheet, c, t.firstRow, c, t.lastRow)
-}
-
-// header returns the absolute reference of a column's header cell.
-func (t tableRange) header(colIdx int) string {
-	c, _ := excelize.ColumnNumberToName(t.firstCol + colIdx)
-	return fmt.Sprintf("'%s'!$%s$%d", t.sheet, c, t.firstRow-1)
-}
-
-// table writes rows as a native Excel table with filters and formats.
-func (s *sheet) table(cols []col, rows [][]any) tableRange {
-	top := s.row
-	for i, c := range cols {
-		s.set(s.cell(i+1, top), c.Header)
-		w := c.Width
-		if w == 0 {
-			w = math.Max(10, math.Min(40, float64(len(c.Header))+4))
-		}
-		if w > s.widths[i+1] {
-			s.widths[i+1] = w
+// notComputed says a model table is missing.
+func (s *sheet) notComputed(tables ...string) {
+	var miss []string
+	for _, t := range tables {
+		if !s.b.present[t] {
+			miss = append(miss, t)
 		}
 	}
+	s.empty(fmt.Sprintf("Not computed: table %s is missing from the database (this pipecast build or the last `pipecast run` did not compute it).", strings.Join(miss, ", ")))
+}
+
+// tableRange is where a written table landed, for charts and formats.
+type tableRange struct {
+	sheet             string
+	header            int // header row
+	firstRow, lastRow int // data rows
+	firstCol          int
+	n                 int // data rows written (0: the table holds one blank row)
+}
+
+// ref returns the absolute range of a column's data (0-based column index),
+// for chart series.
+func (t tableRange) ref(colIdx int) string { return t.refRows(colIdx, t.firstRow, t.lastRow) }
+
+// refRows is a column's range over some data rows.
+func (t tableRange) refRows(colIdx, from, to int) string {
+	c, _ := excelize.ColumnNumberToName(t.firstCol + colIdx)
+	return fmt.Sprintf("'%s'!$%s$%d:$%s$%d", t.sheet, c, from, c, to)
+}
+
+// head returns the absolute reference of a column's header cell.
+func (t tableRange) head(colIdx int) string {
+	c, _ := excelize.ColumnNumberToName(t.firstCol + colIdx)
+	return fmt.Sprintf("'%s'!$%s$%d", t.sheet, c, t.header)
+}
+
+// colRange is a column's data range without the sheet, for formats.
+func (t tableRange) colRange(colIdx int) string {
+	return cellName(t.firstCol+colIdx, t.firstRow) + ":" + cellName(t.firstCol+colIdx, t.lastRow)
+}
+
+// table writes rows as a native Excel table with filters and formats. The
+// first table of a sheet freezes the rows down to its header.
+func (s *sheet) table(cols []col, rows [][]any) tableRange {
+	top := s.row
+	headerLines := 1.0
+	for i, c := range cols {
+		s.set(i+1, top, c.Header)
+		// headers wrap over at most three lines; the filter button needs ~3 characters
+		w := float64(utf8.RuneCountInString(c.Header))
+		lines := 1.0
+		if cw := s.contentWidth(i, cols, rows); w+3 > cw && w > 12 {
+			lines = math.Min(3, math.Ceil(w/math.Max(cw-3, 10)))
+			w = math.Max(cw-3, math.Ceil(w/lines))
+		}
+		headerLines = math.Max(headerLines, lines)
+		s.grow(i+1, w+3)
+		s.grow(i+1, s.contentWidth(i, cols, rows))
+		if c.Format == fWrap {
+			s.maxW[i+1] = s.wrapW
+		}
+	}
+	s.style(1, top, len(cols), top, "header")
+	if headerLines > 1 {
+		s.b.f.SetRowHeight(s.name, top, 15*headerLines)
+	}
 	for r, row := range rows {
-		for i := range cols {
-			if i < len(row) {
-				s.set(s.cell(i+1, top+1+r), normalise(row[i]))
+		lines := 1
+		for i, c := range cols {
+			if i >= len(row) {
+				continue
 			}
+			s.set(i+1, top+1+r, row[i])
+			if str, ok := row[i].(string); ok && c.Format == fWrap {
+				lines = max(lines, wrappedLines(str, s.wrapW-2))
+			}
+		}
+		if lines > 1 {
+			s.b.f.SetRowHeight(s.name, top+1+r, float64(13*lines+2))
 		}
 	}
 	last := top + len(rows)
@@ -354,20 +556,112 @@ func (s *sheet) table(cols []col, rows [][]any) tableRange {
 		last = top + 1 // an Excel table needs a data row
 	}
 	for i, c := range cols {
-		if id, ok := s.b.styles[c.Format]; ok && c.Format != fText {
-			s.b.f.SetCellStyle(s.name, s.cell(i+1, top+1), s.cell(i+1, last), id)
+		if _, ok := s.b.styles[c.Format]; ok {
+			s.style(i+1, top+1, i+1, last, c.Format)
 		}
 	}
 	s.b.tables++
-	showStripes := true
+	stripes := true
 	s.b.f.AddTable(s.name, &excelize.Table{
-		Range:          s.cell(1, top) + ":" + s.cell(len(cols), last),
+		Range:          cellName(1, top) + ":" + cellName(len(cols), last),
 		Name:           fmt.Sprintf("T%d_%s", s.b.tables, tableName(s.name)),
-		StyleName:      "TableStyleMedium2",
-		ShowRowStripes: &showStripes,
+		StyleName:      "TableStyleLight9",
+		ShowRowStripes: &stripes,
 	})
+	if !s.frozen {
+		s.frozen = true
+		s.b.f.SetPanes(s.name, &excelize.Panes{Freeze: true, YSplit: top, TopLeftCell: cellName(1, top+1), ActivePane: "bottomLeft",
+			Selection: []excelize.Selection{{SQRef: cellName(1, top+1), ActiveCell: cellName(1, top+1), Pane: "bottomLeft"}}})
+	}
 	s.row = last + 2
-	return tableRange{sheet: s.name, firstRow: top + 1, lastRow: last, firstCol: 1}
+	return tableRange{sheet: s.name, header: top, firstRow: top + 1, lastRow: last, firstCol: 1, n: len(rows)}
+}
+
+// wrappedLines estimates the lines a text takes wrapped at width characters.
+func wrappedLines(text string, width float64) int {
+	lines, cur := 1, 0.0
+	for _, word := range strings.Fields(text) {
+		w := float64(utf8.RuneCountInString(word))
+		switch {
+		case cur == 0:
+			cur = w
+		case cur+1+w <= width:
+			cur += 1 + w
+		default:
+			lines++
+			cur = w
+		}
+		for cur > width {
+			lines++
+			cur -= width
+		}
+	}
+	return lines
+}
+
+// contentWidth is the display width of a column's widest value.
+func (s *sheet) contentWidth(i int, cols []col, rows [][]any) float64 {
+	w := 0.0
+	for _, row := range rows {
+		if i < len(row) {
+			w = math.Max(w, displayWidth(row[i], cols[i].Format))
+		}
+	}
+	return w + 2
+}
+
+// displayWidth estimates how many characters a value takes in its format.
+func displayWidth(v any, format string) float64 {
+	switch x := v.(type) {
+	case nil:
+		return 0
+	case string:
+		return float64(utf8.RuneCountInString(x))
+	case time.Time:
+		return 10
+	case int64:
+		return numWidth(float64(x), 0)
+	case float64:
+		switch format {
+		case fPct, fChange:
+			return numWidth(x*100, 1) + 2
+		case fPts:
+			return numWidth(x, 1) + 5
+		case fDays:
+			return numWidth(x, 1)
+		case fNum:
+			return numWidth(x, 3)
+		case fRatio:
+			return numWidth(x, 2) + 1
+		case fMoney, fInt:
+			return numWidth(x, 0)
+		default:
+			return numWidth(x, 3)
+		}
+	}
+	return float64(len(fmt.Sprint(v)))
+}
+
+// numWidth is the width of a number printed with thousands separators.
+func numWidth(x float64, decimals int) float64 {
+	digits := 1.0
+	if a := math.Abs(x); a >= 1 {
+		digits = math.Floor(math.Log10(a)) + 1
+	}
+	w := digits + math.Floor((digits-1)/3)
+	if decimals > 0 {
+		w += float64(decimals) + 1
+	}
+	if x < 0 {
+		w++
+	}
+	return w + 1
+}
+
+func (s *sheet) grow(c int, w float64) {
+	if w > s.widths[c] {
+		s.widths[c] = w
+	}
 }
 
 func tableName(s string) string {
@@ -380,57 +674,127 @@ func tableName(s string) string {
 	return b.String()
 }
 
-// normalise turns driver values into cell values.
-func normalise(v any) any {
-	switch x := v.(type) {
-	case []byte:
-		return string(x)
-	case int32:
-		return int64(x)
-	}
-	return v
+// chartHeight is a chart's height in rows.
+const chartHeight = 18
+
+// reserve keeps rows for a chart drawn later (once the data it plots has
+// been written below it) and returns the anchor row.
+func (s *sheet) reserve(rows int) int {
+	at := s.row
+	s.row += rows + 1
+	return at
 }
 
-// chart places a chart at the current row and moves below it.
-func (s *sheet) chart(c *excelize.Chart, heightRows int) {
+// chartAt draws a chart at a reserved row.
+func (s *sheet) chartAt(row int, c *excelize.Chart, combo ...*excelize.Chart) {
 	if c.Dimension.Width == 0 {
-		c.Dimension = excelize.ChartDimension{Width: 720, Height: uint(heightRows * 20)}
+		c.Dimension = excelize.ChartDimension{Width: 760, Height: chartHeight * 20}
 	}
-	if err := s.b.f.AddChart(s.name, s.cell(1, s.row), c); err != nil {
-		s.empty("chart could not be drawn: " + err.Error())
+	if c.Legend.Position == "" {
+		c.Legend.Position = "bottom"
+	}
+	c.Format.Locked = boolp(false)
+	for _, ch := range append([]*excelize.Chart{c}, combo...) {
+		for _, ax := range []*excelize.ChartAxis{&ch.XAxis, &ch.YAxis} {
+			if ax.Font.Color == "" {
+				ax.Font.Color = "404040"
+			}
+			if ax.Font.Size == 0 {
+				ax.Font.Size = 9
+			}
+		}
+	}
+	if err := s.b.f.AddChart(s.name, cellName(1, row), c, combo...); err != nil {
+		s.styled(1, row, "The chart could not be drawn: "+err.Error(), "warn")
+		s.b.warn(s.name + ": chart: " + err.Error())
 		return
 	}
 	s.charts++
-	s.row += heightRows + 1
 }
 
-// freezeHeader freezes the rows above row (the first table's header).
-func (s *sheet) freezeTop(rows int) {
-	s.b.f.SetPanes(s.name, &excelize.Panes{Freeze: true, YSplit: rows, TopLeftCell: s.cell(1, rows+1), ActivePane: "bottomLeft"})
+// chart draws a chart at the current row and moves below it.
+func (s *sheet) chart(c *excelize.Chart, combo ...*excelize.Chart) {
+	s.chartAt(s.reserve(chartHeight), c, combo...)
 }
 
-func (s *sheet) finish() {
+func (s *sheet) finish() error {
+	// printed (or exported to PDF) a sheet is one page wide, landscape
+	if err := s.b.f.SetSheetProps(s.name, &excelize.SheetPropsOptions{FitToPage: boolp(true)}); err != nil {
+		return err
+	}
+	if err := s.b.f.SetPageLayout(s.name, &excelize.PageLayoutOptions{Size: intp(9), Orientation: strp("landscape"),
+		FitToWidth: intp(1), FitToHeight: intp(0)}); err != nil {
+		return err
+	}
 	for c, w := range s.widths {
 		name, _ := excelize.ColumnNumberToName(c)
-		s.b.f.SetColWidth(s.name, name, name, w)
+		mx := 60.0
+		if m, ok := s.maxW[c]; ok {
+			mx = m
+		}
+		if err := s.b.f.SetColWidth(s.name, name, name, math.Max(8, math.Min(mx, w))); err != nil {
+			return err
+		}
 	}
-	if len(s.widths) == 0 {
-		s.b.f.SetColWidth(s.name, "A", "A", 100)
-	}
+	return nil
 }
 
-// conditional colours a column's data: good when the rule holds, bad when
-// its opposite holds.
-func (s *sheet) conditional(t tableRange, colIdx int, good, bad string) {
-	c, _ := excelize.ColumnNumberToName(t.firstCol + colIdx)
-	rng := fmt.Sprintf("%s%d:%s%d", c, t.firstRow, c, t.lastRow)
+// textIs colours cells whose text equals one of the values (good, bad, warn).
+func (s *sheet) textIs(t tableRange, colIdx int, colours map[string]string) {
+	if t.n == 0 {
+		return
+	}
 	var opts []excelize.ConditionalFormatOptions
-	g, bd := s.b.styles["cf-good"], s.b.styles["cf-bad"]
-	if good != "" {
-		opts = append(opts, excelize.ConditionalFormatOptions{Type: "cell", Criteria: "==", Format: &g, Value: good})
+	for _, v := range sortedKeys(colours) {
+		id := s.b.styles["cf-"+colours[v]]
+		opts = append(opts, excelize.ConditionalFormatOptions{Type: "cell", Criteria: "==", Format: &id,
+			Value: `"` + strings.ReplaceAll(v, `"`, `""`) + `"`})
 	}
-	if bad != "" {
-		opts = append(opts, excelize.ConditionalFormatOptions{Type: "cell", Criteria: "==", Format: &bd, Value: bad})
+	s.b.f.SetConditionalFormat(s.name, t.colRange(colIdx), opts)
+}
+
+// scale colours a numeric column red-amber-green (reversed: green for low).
+func (s *sheet) scale(t tableRange, colIdx int, reversed bool) {
+	if t.n == 0 {
+		return
 	}
-	s.b.f.SetConditionalFormat(s.name, rng, opts)
+	lo, hi := "#F8696B", "#63BE7B"
+	if reversed {
+		lo, hi = hi, lo
+	}
+	s.b.f.SetConditionalFormat(s.name, t.colRange(colIdx), []excelize.ConditionalFormatOptions{{
+		Type: "3_color_scale", Criteria: "=", MinType: "min", MidType: "percentile", MidValue: "50", MaxType: "max",
+		MinColor: lo, MidColor: "#FFEB84", MaxColor: hi}})
+}
+
+// bars draws data bars in a numeric column.
+func (s *sheet) bars(t tableRange, colIdx int, colour string) {
+	if t.n == 0 {
+		return
+	}
+	s.b.f.SetConditionalFormat(s.name, t.colRange(colIdx), []excelize.ConditionalFormatOptions{{
+		Type: "data_bar", Criteria: "=", MinType: "min", MaxType: "max", BarColor: colour}})
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+func fp(v float64) *float64 { return &v }
+
+func chartTitle(text string) excelize.ChartTitle {
+	return excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: text, Font: &excelize.Font{Bold: true, Size: 12, Color: "1F3864"}}}}
+}
+
+func axisTitle(text string) excelize.ChartTitle {
+	return excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: text, Font: &excelize.Font{Size: 9, Color: "595959"}}}}
 }

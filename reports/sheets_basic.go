@@ -2,83 +2,97 @@ package reports
 
 import (
 	"fmt"
-	"time"
+	"strings"
 )
 
-// section writes one titled block from a query; a table the models have
-// not produced yet, or a query that returns nothing, says so in words.
-func (s *sheet) section(heading, table, missing string, cols []col, q string, args ...any) (tableRange, bool, error) {
+// section writes one titled block from a query. When a table it needs is
+// missing, the query fails or returns nothing, the sheet says so in words.
+func (s *sheet) section(heading string, need []string, emptyMsg string, cols []col, q string, args ...any) (tableRange, bool) {
 	if heading != "" {
 		s.heading(heading)
 	}
-	if table != "" && !s.b.exists(table) {
-		s.empty(fmt.Sprintf("Not computed: table %s is missing (run `pipecast run`).", table))
-		return tableRange{}, false, nil
+	if !s.b.has(need...) {
+		s.notComputed(need...)
+		return tableRange{}, false
 	}
 	rows, err := s.b.query(q, args...)
 	if err != nil {
-		return tableRange{}, false, fmt.Errorf("%s: %w", heading, err)
+		s.failed(strings.TrimSpace(heading+" ("+strings.Join(need, ", ")+")"), err)
+		return tableRange{}, false
 	}
 	if len(rows) == 0 {
-		s.empty(missing)
-		return tableRange{}, false, nil
+		s.empty(emptyMsg)
+		return tableRange{}, false
 	}
-	return s.table(cols, rows), true, nil
+	return s.table(cols, rows), true
 }
+
+// capped writes a long list, at most MaxRows rows of it, and says how to
+// get all of it when it was cut. full is the query an analyst runs for the
+// whole list; count counts it.
+func (s *sheet) capped(heading string, need []string, emptyMsg string, cols []col, full, count string) (tableRange, bool) {
+	t, ok := s.section(heading, need, emptyMsg, cols, full+" LIMIT ?", s.b.opt.MaxRows)
+	if !ok {
+		return t, ok
+	}
+	var n int64
+	if err := s.b.db.QueryRowContext(s.b.ctx, count).Scan(&n); err == nil && n > int64(t.n) {
+		s.row--
+		s.para(fmt.Sprintf("Showing %d of %d. All of them: pipecast sql %q", t.n, n, oneLine(full)))
+		s.gap()
+	}
+	return t, ok
+}
+
+// oneLine squeezes a query onto one line for a paragraph.
+func oneLine(q string) string { return strings.Join(strings.Fields(q), " ") }
 
 func writeNotes(s *sheet) error {
 	s.title("Notes", "How every number in this workbook is defined, and where it came from.")
-	s.para(fmt.Sprintf("Reporting month: %s. Data as of %s (model run %s).", s.b.month.Format("January 2006"),
-		s.b.asOf.Format("2006-01-02 15:04"), s.b.runID))
-	s.para("Every table here can be queried by hand: pipecast sql \"select * from <table>\". Money is in the base currency.")
+	s.para(fmt.Sprintf("Reporting month: %s. Data as of %s UTC (model run %s). Money in %s, converted at the rates in the currency_rates table.",
+		s.b.month.Format("January 2006"), s.b.asOf.Format("2006-01-02 15:04:05"), s.b.runID, s.b.currency))
+	s.para("Every number here comes from a table in the database and can be checked by hand: pipecast sql \"select * from <table>\".")
+	s.para(fmt.Sprintf("Long lists are cut at %d rows; the sheet gives the query for the whole list.", s.b.opt.MaxRows))
 	s.gap()
-	if _, _, err := s.section("Metric definitions", "metric_definitions", "No definitions recorded.",
-		[]col{{"Family", fText, 12}, {"Table", fText, 24}, {"Metric", fText, 28}, {"Definition", fText, 120}},
-		`SELECT family, "table", metric, definition FROM metric_definitions ORDER BY family, "table", metric`); err != nil {
-		return err
-	}
-	if _, _, err := s.section("Source files", "ingest_files", "No ingest recorded.",
-		[]col{{"Dataset", fText, 12}, {"File", fText, 50}, {"Format", fText, 12}, {"Role", fText, 14}, {"Rows read", fInt, 10},
-			{"Loaded", fInt, 10}, {"Rejected", fInt, 10}, {"SHA-256", fText, 66}, {"Loaded at", fDate, 12}},
+	s.wrapW = 100
+	s.section("Metric definitions", []string{"metric_definitions"}, "No definitions recorded: run `pipecast run`.",
+		[]col{{"Family", fText}, {"Table", fText}, {"Metric", fText}, {"Definition", fWrap}},
+		`SELECT family, "table", metric, definition FROM metric_definitions ORDER BY family, "table", metric, definition`)
+	s.section("Source files", []string{"ingest_files", "ingest_runs"}, "No ingest recorded.",
+		[]col{{"Dataset", fText}, {"File", fText}, {"Format", fText}, {"Role", fText}, {"Rows read", fInt},
+			{"Loaded", fInt}, {"Rejected", fInt}, {"SHA-256", fText}, {"Loaded at (UTC)", fDate}},
 		`SELECT r.dataset, f.path, f.format, f.role, f.rows_read, f.rows_loaded, f.rows_rejected, f.sha256, r.finished_at
 		 FROM ingest_files f JOIN ingest_runs r USING (run_id)
 		 WHERE r.run_id IN (SELECT arg_max(run_id, finished_at) FROM ingest_runs GROUP BY dataset)
-		 ORDER BY r.dataset, f.path`); err != nil {
-		return err
-	}
+		 ORDER BY r.dataset, f.path`)
+	s.section("Settings", []string{"settings"}, "No settings recorded.",
+		[]col{{"Setting", fText}, {"Value", fText}},
+		`SELECT key, value FROM settings ORDER BY key, value`)
 	return nil
 }
 
 func writeQuality(s *sheet) error {
-	s.title("Data quality", "What was loaded, what was rejected and why, and what the history lacks.")
-	if _, _, err := s.section("Latest ingest per dataset", "ingest_runs", "No ingest recorded.",
-		[]col{{"Dataset", fText, 14}, {"Loaded at", fDate, 12}, {"Rows read", fInt, 12}, {"Loaded", fInt, 12}, {"Rejected", fInt, 12}, {"Rejected share", fPct, 14}},
+	s.title("Data quality", "What was loaded, what was rejected and why, and what the stage history lacks or does oddly.")
+	s.section("Latest ingest per dataset", []string{"ingest_runs"}, "No ingest recorded.",
+		[]col{{"Dataset", fText}, {"Loaded at (UTC)", fDate}, {"Rows read", fInt}, {"Loaded", fInt}, {"Rejected", fInt}, {"Rejected share", fPct}},
 		`SELECT dataset, finished_at, rows_read, rows_loaded, rows_rejected, rows_rejected / nullif(rows_read, 0)
-		 FROM ingest_runs WHERE run_id IN (SELECT arg_max(run_id, finished_at) FROM ingest_runs GROUP BY dataset) ORDER BY dataset`); err != nil {
-		return err
-	}
-	if _, _, err := s.section("Rejected rows by reason", "ingest_rejects", "No rows were rejected in the latest ingest.",
-		[]col{{"Reason", fText, 70}, {"Rows", fInt, 10}, {"Example (file:line)", fText, 50}},
-		`SELECT reason, count(*) AS n, arg_min(file || ':' || coalesce(line::VARCHAR, '?'), line)
+		 FROM ingest_runs WHERE run_id IN (SELECT arg_max(run_id, finished_at) FROM ingest_runs GROUP BY dataset) ORDER BY dataset`)
+	s.section("Rejected rows by reason", []string{"ingest_rejects", "ingest_runs"}, "No rows were rejected in the latest ingest.",
+		[]col{{"Reason", fWrap}, {"Rows", fInt}, {"First example (file:line)", fText}},
+		`SELECT reason, count(*) AS n, arg_min(file || ':' || coalesce(line::VARCHAR, '?'), (file, coalesce(line, 0)))
 		 FROM ingest_rejects WHERE run_id IN (SELECT arg_max(run_id, finished_at) FROM ingest_runs GROUP BY dataset)
-		 GROUP BY reason ORDER BY n DESC, reason LIMIT 50`); err != nil {
-		return err
-	}
-	if _, _, err := s.section("Stage history", "", "No deals.",
-		[]col{{"History", fText, 14}, {"Deals", fInt, 10}, {"Meaning", fText, 90}},
-		`SELECT history, count(*),
+		 GROUP BY reason ORDER BY n DESC, reason LIMIT 50`)
+	s.section("Stage history checks (skipped stages, backward moves, reopened deals, rebuilt history)", []string{"data_quality"},
+		"No data-quality checks recorded.",
+		[]col{{"Dataset", fText}, {"Check", fText}, {"Deals", fInt}, {"Rows", fInt}, {"What it means", fWrap}},
+		`SELECT dataset, "check", deals, "rows", detail FROM data_quality
+		 ORDER BY dataset, CASE WHEN deals > 0 THEN 0 ELSE 1 END, deals DESC, "check"`)
+	s.section("Where each deal's stage history came from", []string{"deals"}, "No deals.",
+		[]col{{"History", fText}, {"Deals", fInt}, {"Share", fPct}, {"Meaning", fWrap}},
+		`SELECT history, count(*), count(*) / sum(count(*)) OVER (),
 		        CASE history WHEN 'real' THEN 'the export had stage history for the deal'
-		                     WHEN 'partial' THEN 'history was incomplete: a closing entry was added, or it does not end in the current stage'
-		                     ELSE 'no history in the export: rebuilt from created and closed dates' END
-		 FROM deals GROUP BY history ORDER BY history`); err != nil {
-		return err
-	}
-	if _, _, err := s.section("History checks", "data_quality", "No data-quality checks recorded.",
-		[]col{{"Check", fText, 40}, {"Deals", fInt, 10}, {"Rows", fInt, 10}, {"Detail", fText, 80}},
-		`SELECT "check", deals, "rows", detail FROM data_quality ORDER BY "check"`); err != nil {
-		return err
-	}
+		                     WHEN 'partial' THEN 'history was incomplete: ingest appended the closing entry'
+		                     ELSE 'no history in the export: rebuilt by ingest from the created and closed dates' END
+		 FROM deals GROUP BY history ORDER BY history`)
 	return nil
 }
-
-func monthLabel(t time.Time) string { return t.Format("Jan 2006") }

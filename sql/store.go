@@ -41,7 +41,12 @@ type DB struct {
 	ReadOnly bool
 }
 
-var lockHolder = regexp.MustCompile(`(?i)conflicting lock is held in (.*?)(?: \(PID (\d+)\))?(?:\.|$| See)`)
+// DuckDB 1.5 says: Conflicting lock is held in /path/to/program (PID 123)
+// by user root. The program's path may itself contain dots.
+var (
+	lockHolder    = regexp.MustCompile(`(?i)conflicting lock is held in (.+?) \(PID (\d+)\)(?: by user ([^\s.]+))?`)
+	lockHolderAny = regexp.MustCompile(`(?i)conflicting lock is held in (.+?)(?:\. See|$)`)
+)
 
 // Open opens (and for writers creates and migrates) the database at path.
 func Open(ctx context.Context, path string, opt Options) (*DB, error) {
@@ -122,10 +127,13 @@ func classify(path string, err error) error {
 	case strings.Contains(msg, "Could not set lock") || strings.Contains(msg, "Conflicting lock"):
 		holder := "another process"
 		if m := lockHolder.FindStringSubmatch(msg); m != nil {
-			holder = strings.TrimSpace(m[1])
-			if m[2] != "" {
-				holder = fmt.Sprintf("%s (PID %s)", holder, m[2])
+			holder = fmt.Sprintf("%s (PID %s", strings.TrimSpace(m[1]), m[2])
+			if m[3] != "" {
+				holder += ", user " + m[3]
 			}
+			holder += ")"
+		} else if m := lockHolderAny.FindStringSubmatch(firstLine(msg)); m != nil {
+			holder = strings.TrimSpace(m[1])
 		}
 		return fmt.Errorf("%w: %s is locked by %s; wait for it to finish or pass --wait", ErrBusy, path, holder)
 	case strings.Contains(msg, "not a valid DuckDB database") || strings.Contains(msg, "Corrupt") ||

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -158,5 +159,19 @@ func TestDealsAtBeforeFirstHistoryEntry(t *testing.T) {
 	}
 	if stage != "A" || status != "open" {
 		t.Fatalf("before its first entry the won deal is %s/%s, want A/open", stage, status)
+	}
+}
+
+func TestClassifyLockHolder(t *testing.T) {
+	for msg, want := range map[string]string{
+		`IO Error: Could not set lock on file "/x/p.duckdb": Conflicting lock is held in /tmp/go-build1/b001/pipecast.test (PID 2704) by user root. See also https://duckdb.org/docs/stable/connect/concurrency`: "locked by /tmp/go-build1/b001/pipecast.test (PID 2704, user root);",
+		`IO Error: Could not set lock on file "/x/p.duckdb": Conflicting lock is held in /usr/bin/duckdb (PID 7). See also x`:                                                                                    "locked by /usr/bin/duckdb (PID 7);",
+		`IO Error: Could not set lock on file "/x/p.duckdb": Conflicting lock is held in some tool. See also x`:                                                                                                  "locked by some tool;",
+		`IO Error: Could not set lock on file "/x/p.duckdb": Resource temporarily unavailable`:                                                                                                                   "locked by another process;",
+	} {
+		err := classify("/x/p.duckdb", errors.New(msg))
+		if !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), want) {
+			t.Errorf("classify(%q) = %v, want %q", msg, err, want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -28,7 +29,16 @@ type app struct {
 }
 
 // run is the whole CLI, callable in-process by tests.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	// A bug must still end in one line and a non-zero exit, never a stack
+	// trace; the database is safe because a panic inside a transaction
+	// rolls it back before it reaches here.
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(stderr, "pipecast: internal error: %v (please report it with the command and input that caused it)\n", p)
+			code = exitFailed
+		}
+	}()
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:   "pipecast",
@@ -73,6 +83,7 @@ monthly Excel workbook. Analysts query the same database with pipecast sql.`,
 		a.runCmd(),
 		a.sqlCmd(),
 		a.configCmd(),
+		a.checkCmd(),
 		a.reportCmd(),
 		a.generateCmd(),
 		a.demoCmd(),

@@ -13,6 +13,7 @@ var timeZero time.Time
 
 func (a *app) reportCmd() *cobra.Command {
 	var month, out string
+	var maxRows int
 	cmd := &cobra.Command{
 		Use:   "report [--month YYYY-MM] [-o FILE.xlsx]",
 		Short: "Write the monthly leadership workbook from the computed tables",
@@ -35,15 +36,19 @@ temporary name and renamed, so it is never left half-written.`,
 				return err
 			}
 			defer db.Close()
-			info, err := reports.Write(cmd.Context(), db, out, reports.Options{Month: m})
+			info, err := reports.Write(cmd.Context(), db, out, reports.Options{Month: m, MaxRows: maxRows, Log: a.log})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "wrote %s (%s, data as of %s)\n", info.Path, info.Month.Format("January 2006"), info.AsOf.Format("2006-01-02"))
+			fmt.Fprintf(a.stdout, "wrote %s (%s, data as of %s, %d sheets)\n", info.Path, info.Month.Format("January 2006"), info.AsOf.Format("2006-01-02"), len(info.Sheets))
+			for _, w := range info.Warnings {
+				fmt.Fprintf(a.stderr, "warning: %s\n", w)
+			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&month, "month", "", "reporting month, YYYY-MM (default: the last complete month)")
 	cmd.Flags().StringVarP(&out, "output", "o", "pipecast-report.xlsx", "workbook file")
+	cmd.Flags().IntVar(&maxRows, "max-rows", 200, "longest list on a sheet (the sheet gives the query for all of it)")
 	return cmd
 }

@@ -42,6 +42,25 @@ type Config struct {
 		Threads       int    `yaml:"threads"`
 	} `yaml:"database"`
 	Models models.Options `yaml:"models"`
+	Check  Check          `yaml:"check"`
+}
+
+// Check holds the thresholds `pipecast check` gates CI with (flags
+// override them). Accuracy thresholds apply to the latest backtest of the
+// pipecast method; ECE and Brier to winprob's model on its time split.
+type Check struct {
+	MaxWAPE     float64 `yaml:"max_wape"`     // weighted absolute percentage error
+	MaxBias     float64 `yaml:"max_bias"`     // |sum(forecast - actual) / sum(actual)|
+	MinCoverage float64 `yaml:"min_coverage"` // share of periods inside P10-P90 (ideal 0.8)
+	MaxECE      float64 `yaml:"max_ece"`      // expected calibration error of the win probabilities
+	MaxBrier    float64 `yaml:"max_brier"`    // Brier score of the win probabilities
+	Periods     int     `yaml:"periods"`      // the latest N backtest periods; 0: all
+}
+
+// DefaultCheck: thresholds a healthy pipeline passes; coverage over a
+// dozen periods is a noisy estimate of 0.8, so its floor is low.
+func DefaultCheck() Check {
+	return Check{MaxWAPE: 0.35, MaxBias: 0.25, MinCoverage: 0.5, MaxECE: 0.1, MaxBrier: 0.25, Periods: 12}
 }
 
 //go:embed pipecast.default.yaml
@@ -59,6 +78,7 @@ func DefaultConfig() Config {
 	lim := ingest.DefaultLimits()
 	c.Limits.MaxFileBytes, c.Limits.MaxRowBytes, c.Limits.MaxColumns = lim.MaxFileBytes, lim.MaxRowBytes, lim.MaxColumns
 	c.Models = models.Default()
+	c.Check = DefaultCheck()
 	return c
 }
 

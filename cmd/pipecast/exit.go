@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 
 	"github.com/pipecast/pipecast/ingest"
 	"github.com/pipecast/pipecast/models"
@@ -67,8 +68,17 @@ func report(w io.Writer, err error) {
 		msg = "interrupted; nothing was changed"
 	}
 	msg = strings.ReplaceAll(msg, ingest.ErrUnusable.Error()+": ", "")
-	if i := strings.IndexByte(msg, '\n'); i >= 0 {
-		msg = msg[:i]
+	for _, full := range []string{"No space left on device", "File too large", "Disk quota exceeded"} {
+		if strings.Contains(msg, full) {
+			msg = fmt.Sprintf("could not write the database or a file: the disk is full or a file-size limit was reached (%s); nothing was changed, free some space and run it again", full)
+		}
 	}
+	// Unprintable bytes from a damaged file must not reach the terminal.
+	msg = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && r != '\t' {
+			return '?'
+		}
+		return r
+	}, firstLine(msg))
 	fmt.Fprintf(w, "pipecast: %s\n", msg)
 }

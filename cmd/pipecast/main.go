@@ -12,6 +12,9 @@ import (
 )
 
 func main() {
+	// Over a file-size limit (ulimit -f) a write should fail with an error
+	// the user can read, not kill the process.
+	signal.Ignore(syscall.SIGXFSZ)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

@@ -7,6 +7,8 @@ WITH d AS (
     SELECT pipeline,
            coalesce(deal_type, 'unknown')                               AS deal_type,
            strftime(created_at, '%Y') || '-Q' || quarter(created_at)    AS cohort,
+           coalesce(nullif(trim(owner), ''), '(none)')                  AS owner,
+           coalesce(nullif(trim(team), ''), '(none)')                   AS team,
            status,
            greatest(0, epoch(CASE WHEN status = 'open' THEN $as_of ELSE closed_at END - created_at) / 86400.0) AS days
     FROM asof_deals
@@ -15,6 +17,8 @@ seg AS (
     SELECT pipeline, 'all' AS segment_type, 'all' AS segment, status, days FROM d
     UNION ALL SELECT pipeline, 'deal_type', deal_type, status, days FROM d
     UNION ALL SELECT pipeline, 'cohort', cohort, status, days FROM d
+    UNION ALL SELECT pipeline, 'owner', owner, status, days FROM d
+    UNION ALL SELECT pipeline, 'team', team, status, days FROM d
 ),
 groups AS (
     SELECT pipeline, segment_type, segment,

@@ -1,0 +1,25 @@
+-- forecast: per open stage and landmark L (days in the stage), the visits
+-- known at $t still in the stage L days after entering it, as counts per
+-- whole day from that landmark to the first close after it (won or lost) or
+-- to $t (censored: still open at $t), in deals and in value (amount_base at
+-- the stage entry): the curves are value-weighted, so larger deals' lower or
+-- higher win rates and speeds carry their weight in the bookings forecast. A deal that has sat in a stage for e
+-- days is forecast from the visits that also sat there at least L <= e days.
+WITH l AS (SELECT unnest([0, 2, 4, 7, 10, 14, 18, 22, 26, 30, 40, 50, 60, 75, 90, 120, 180, 270, 365]) AS landmark),
+v AS (
+    SELECT v.pipeline, v.stage, l.landmark, v.entered_at + to_days(l.landmark) AS origin, v.closed_at, v.outcome, v.amount
+    FROM forecast_visits v
+    JOIN l ON v.entered_at + to_days(l.landmark) <= $t
+          AND (v.left_at IS NULL OR v.left_at > $t OR v.left_at > v.entered_at + to_days(l.landmark))
+)
+SELECT pipeline, stage, landmark::BIGINT AS landmark,
+       greatest(0, floor(epoch(CASE WHEN closed_at <= $t THEN closed_at ELSE $t END - origin) / 86400))::BIGINT AS day,
+       count(*) FILTER (WHERE closed_at <= $t AND outcome = 'won')::DOUBLE  AS won,
+       count(*) FILTER (WHERE closed_at <= $t AND outcome = 'lost')::DOUBLE AS lost,
+       count(*) FILTER (WHERE closed_at IS NULL OR closed_at > $t)::DOUBLE  AS censored,
+       coalesce(sum(amount) FILTER (WHERE closed_at <= $t AND outcome = 'won'), 0)::DOUBLE  AS won_value,
+       coalesce(sum(amount) FILTER (WHERE closed_at <= $t AND outcome = 'lost'), 0)::DOUBLE AS lost_value,
+       coalesce(sum(amount) FILTER (WHERE closed_at IS NULL OR closed_at > $t), 0)::DOUBLE  AS censored_value
+FROM v
+GROUP BY ALL
+ORDER BY pipeline, stage, landmark, day;
