@@ -387,3 +387,36 @@ func TestCustomStageWithoutProbability(t *testing.T) {
 	}
 	runChecks(t, db, []check{{"SELECT reason LIKE 'stage \"Pilot\" is not a stage of pipeline%' FROM ingest_rejects", "true"}})
 }
+
+// TestHubSpotCustomStages: HubSpot custom stages map by Is Closed Won / Is
+// Closed and, for open ones, by the exported "Deal probability" (the
+// stage's probability); their Date entered columns follow.
+func TestHubSpotCustomStages(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "deals.csv"), []byte(`Record ID,Deal Name,Deal Stage,Pipeline,Amount,Close Date,Create Date,Is Closed Won,Is Closed,Deal probability,"Date entered ""Intro Call (Sales Pipeline)""","Date entered ""Tech Review (Sales Pipeline)""","Date entered ""Signed (Sales Pipeline)"""
+1,a,Intro Call,Sales Pipeline,100,2024-05-01,2024-01-01 10:00,false,false,0.1,2024-01-01 10:00,,
+2,b,Tech Review,Sales Pipeline,100,2024-05-01,2024-01-02 10:00,false,false,0.5,2024-01-02 10:00,2024-01-10 10:00,
+3,c,Signed,Sales Pipeline,100,2024-03-01,2024-01-03 10:00,true,true,1,2024-01-03 10:00,2024-01-11 10:00,2024-03-01 10:00
+4,d,Walked Away,Sales Pipeline,100,2024-03-01,2024-01-04 10:00,false,true,0,2024-01-04 10:00,,
+`), 0o644)
+	db := testDB(t)
+	rep := load(t, db, ingest.Options{}, dir)
+	if rep.Rejected != 0 {
+		t.Fatalf("rejected: %s", rows(t, db, "SELECT line, reason FROM ingest_rejects"))
+	}
+	r := rep.Files[0].Reason
+	for _, m := range []struct{ stage, desc, target string }{
+		{"Intro Call", "probability 10%", "Marketing"},
+		{"Tech Review", "probability 50%", "Solution design"},
+		{"Signed", "won", "Agreement"},
+		{"Walked Away", "lost", "Lost"},
+	} {
+		if !hasMapping(r, m.stage, m.desc, m.target) {
+			t.Errorf("reason lacks %q (%s) mapped to %s:\n%s", m.stage, m.desc, m.target, r)
+		}
+	}
+	runChecks(t, db, []check{
+		{"SELECT string_agg(stage, ' > ' ORDER BY seq) FROM stage_history WHERE deal_id = '3'", "Marketing > Solution design > Agreement"},
+		{"SELECT string_agg(stage, ' > ' ORDER BY seq) FROM stage_history WHERE deal_id = '4'", "Marketing > Lost"},
+	})
+}
