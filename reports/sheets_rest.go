@@ -129,39 +129,23 @@ func writeForecast(s *sheet) error {
 	s.title("Forecast", "Expected bookings with an 80% range (P10 to P90), beside the classic weighted pipeline and the reps' own numbers; how accurate each has been; how the pipeline changed.")
 	s.para("P10: 9 times in 10 bookings will be at least this; P90: 9 times in 10 at most this. Weighted pipeline: amount × the CRM's stage percentage.")
 	s.gap()
-	s.heading("Bookings forecast for the whole business, by period")
 	if !b.has("forecast") {
+		s.heading("Bookings forecast for the whole business")
 		s.notComputed("forecast")
-	} else if rows, err := b.query(`SELECT period,
-		        max(expected) FILTER (WHERE method = 'pipecast' AND component = 'open'),
-		        max(expected) FILTER (WHERE method = 'pipecast' AND component = 'new'),
-		        max(expected) FILTER (WHERE method = 'pipecast' AND component = 'total'),
-		        max(p10) FILTER (WHERE method = 'pipecast' AND component = 'total'),
-		        max(p50) FILTER (WHERE method = 'pipecast' AND component = 'total'),
-		        max(p90) FILTER (WHERE method = 'pipecast' AND component = 'total'),
-		        coalesce(max(expected) FILTER (WHERE method = 'weighted_pipeline' AND component = 'total'), max(expected) FILTER (WHERE method = 'weighted_pipeline' AND component = 'open')),
-		        coalesce(max(expected) FILTER (WHERE method = 'rep' AND component = 'total'), max(expected) FILTER (WHERE method = 'rep' AND component = 'open'))
-		 FROM forecast WHERE scope IN ('all', '(all)') GROUP BY period ORDER BY period`); err != nil {
+	} else if grains, err := b.query(`SELECT DISTINCT grain FROM forecast WHERE scope IN ('all', '(all)')
+		ORDER BY CASE grain WHEN 'month' THEN 1 WHEN 'quarter' THEN 2 WHEN 'fiscal_quarter' THEN 3 ELSE 4 END, grain`); err != nil {
 		s.failed("The forecast", err)
-	} else if len(rows) == 0 {
+	} else if len(grains) == 0 {
+		s.heading("Bookings forecast for the whole business")
 		s.empty("The forecast has no rows for the whole business.")
 	} else {
-		c := b.currency
-		chartRow := s.reserve(chartHeight)
-		t := s.table([]col{{"Period", fText}, {"From open deals (" + c + ")", fMoney}, {"From deals not yet created (" + c + ")", fMoney},
-			{"Expected (" + c + ")", fMoney}, {"P10 (" + c + ")", fMoney}, {"P50 (" + c + ")", fMoney}, {"P90 (" + c + ")", fMoney},
-			{"Weighted pipeline (" + c + ")", fMoney}, {"Reps' own (" + c + ")", fMoney}}, periodsAsText(rows))
-		line := func(i int, colour string, dash excelize.LineDashType, w float64) excelize.ChartSeries {
-			return excelize.ChartSeries{Name: t.head(i), Categories: t.ref(0), Values: t.ref(i), Fill: teamFill(colour),
-				Line:   excelize.LineOptions{Width: w, Dash: dash},
-				Marker: excelize.ChartMarker{Symbol: "circle", Size: 5, Fill: excelize.Fill{Type: "pattern", Color: []string{colour}, Pattern: 1}}}
+		for _, g := range grains {
+			grain := fmt.Sprint(g[0])
+			s.heading("Bookings forecast for the whole business, by " + strings.ReplaceAll(grain, "_", " "))
+			if err := writeForecastGrain(s, grain); err != nil {
+				return err
+			}
 		}
-		s.chartAt(chartRow, &excelize.Chart{Type: excelize.Line,
-			Series: []excelize.ChartSeries{line(4, "9DC3E6", excelize.LineDashDash, 1.5), line(5, "2E75B6", excelize.LineDashSolid, 2.5),
-				line(6, "9DC3E6", excelize.LineDashDash, 1.5), line(7, "ED7D31", excelize.LineDashSolid, 1.5), line(8, "7030A0", excelize.LineDashSolid, 1.5)},
-			Title:        chartTitle("Forecast bookings: P50 with the P10-P90 range, and the baselines"),
-			YAxis:        excelize.ChartAxis{MajorGridLines: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: "#,##0"}},
-			ShowBlanksAs: "gap"})
 	}
 	s.dump("Forecast by scope (pipelines and teams)", "forecast", "No forecast rows.", "scope NOT IN ('all', '(all)')", "")
 	s.dump("Backtest accuracy: each method over the past periods (WAPE, bias, P10-P90 coverage; near 80% coverage is honest)", "backtest_summary",
@@ -173,13 +157,45 @@ func writeForecast(s *sheet) error {
 	return nil
 }
 
-// periodsAsText writes forecast periods as labels, so months and quarters
-// read the same whatever their type.
-func periodsAsText(rows [][]any) [][]any {
-	for _, r := range rows {
-		r[0] = periodLabel(r[0])
+// writeForecastGrain is the forecast of one period grain (months,
+// quarters): a table of P10/P50/P90 with the baselines, and its chart.
+func writeForecastGrain(s *sheet, grain string) error {
+	b := s.b
+	rows, err := b.query(`SELECT period_label,
+		        max(expected) FILTER (WHERE method = 'pipecast' AND component = 'open'),
+		        max(expected) FILTER (WHERE method = 'pipecast' AND component = 'new'),
+		        max(expected) FILTER (WHERE method = 'pipecast' AND component = 'total'),
+		        max(p10) FILTER (WHERE method = 'pipecast' AND component = 'total'),
+		        max(p50) FILTER (WHERE method = 'pipecast' AND component = 'total'),
+		        max(p90) FILTER (WHERE method = 'pipecast' AND component = 'total'),
+		        coalesce(max(expected) FILTER (WHERE method = 'weighted_pipeline' AND component = 'total'), max(expected) FILTER (WHERE method = 'weighted_pipeline' AND component = 'open')),
+		        coalesce(max(expected) FILTER (WHERE method = 'rep' AND component = 'total'), max(expected) FILTER (WHERE method = 'rep' AND component = 'open'))
+		 FROM forecast WHERE scope IN ('all', '(all)') AND grain = ? GROUP BY period, period_label ORDER BY period`, grain)
+	if err != nil {
+		s.failed("The forecast", err)
+		return nil
 	}
-	return rows
+	if len(rows) == 0 {
+		s.empty("No forecast rows for this grain.")
+		return nil
+	}
+	c := b.currency
+	chartRow := s.reserve(chartHeight)
+	t := s.table([]col{{"Period", fText}, {"From open deals (" + c + ")", fMoney}, {"From deals not yet created (" + c + ")", fMoney},
+		{"Expected (" + c + ")", fMoney}, {"P10 (" + c + ")", fMoney}, {"P50 (" + c + ")", fMoney}, {"P90 (" + c + ")", fMoney},
+		{"Weighted pipeline (" + c + ")", fMoney}, {"Reps' own (" + c + ")", fMoney}}, rows)
+	line := func(i int, colour string, dash excelize.LineDashType, w float64) excelize.ChartSeries {
+		return excelize.ChartSeries{Name: t.head(i), Categories: t.ref(0), Values: t.ref(i), Fill: teamFill(colour),
+			Line:   excelize.LineOptions{Width: w, Dash: dash},
+			Marker: excelize.ChartMarker{Symbol: "circle", Size: 5, Fill: excelize.Fill{Type: "pattern", Color: []string{colour}, Pattern: 1}}}
+	}
+	s.chartAt(chartRow, &excelize.Chart{Type: excelize.Line,
+		Series: []excelize.ChartSeries{line(4, "9DC3E6", excelize.LineDashDash, 1.5), line(5, "2E75B6", excelize.LineDashSolid, 2.5),
+			line(6, "9DC3E6", excelize.LineDashDash, 1.5), line(7, "ED7D31", excelize.LineDashSolid, 1.5), line(8, "7030A0", excelize.LineDashSolid, 1.5)},
+		Title:        chartTitle("Forecast bookings by " + strings.ReplaceAll(grain, "_", " ") + ": P50 with the P10-P90 range, and the baselines"),
+		YAxis:        excelize.ChartAxis{MajorGridLines: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: "#,##0"}},
+		ShowBlanksAs: "gap"})
+	return nil
 }
 
 func writeAccounts(s *sheet) error {
