@@ -46,6 +46,14 @@ type Recognised struct {
 	// base currency is passed in), used for currencies the configuration
 	// gives no rate for. Called once all lookup tables are read.
 	Rates func(base string) map[string]float64
+	// Scan, when set, is fed every row of the table in a first pass, before
+	// anything is loaded (e.g. to learn which probability and status a
+	// CRM's rows carry per stage).
+	Scan func(Row)
+	// Stages, when set, returns what the table tells about the CRM's stages
+	// (its definition, or the stages its rows use); called once the lookup
+	// tables and scans are read, before the deals. See docs/adapters.md.
+	Stages func() *StageInfo
 }
 
 // Format recognises one kind of export file by its header.

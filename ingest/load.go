@@ -165,6 +165,13 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 	if !hasDeals {
 		return nil, fmt.Errorf("%w: %w (an ingest is a whole snapshot: pass the deals export together with its history and accounts)", ErrUnusable, ErrNoDeals)
 	}
+	for _, in := range inputs {
+		if in.ra.Scan != nil {
+			if err := scanTable(ctx, db, in.t, opt.Limits, in.ra.Scan); err != nil {
+				return nil, err
+			}
+		}
+	}
 	rank := map[Role]int{}
 	for i, r := range roleOrder {
 		rank[r] = i
@@ -180,6 +187,16 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 	err = db.Tx(ctx, func(ctx context.Context, c *store.Conn) error {
 		l := &loader{opt: opt, conn: c, runID: rep.RunID, book: book, now: now.Add(24 * time.Hour),
 			accounts: map[string]bool{}, deals: map[string]dealInfo{}, pending: map[Role][]pendingRecord{}}
+		// What ingest did with a CRM's stages goes on the reason line of the
+		// table that told it.
+		reports := map[*Recognised]*FileReport{}
+		note := func(ra *Recognised, msg string) {
+			if fr := reports[ra]; fr != nil {
+				fr.Reason += "; " + msg
+			} else {
+				ra.Reason += "; " + msg
+			}
+		}
 		if err := l.prepare(ctx); err != nil {
 			return err
 		}
@@ -193,6 +210,7 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 				if err != nil {
 					return err
 				}
+				reports[in.ra] = fr
 				rep.Files = append(rep.Files, fr)
 			}
 			for _, p := range l.pending[role] {
@@ -207,6 +225,12 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 					ras = append(ras, in.ra)
 				}
 				if err := l.lookupRates(ctx, ras); err != nil {
+					return err
+				}
+				if err := l.adoptCRMStages(ras, note); err != nil {
+					return err
+				}
+				if err := l.writeStages(ctx); err != nil {
 					return err
 				}
 			}
@@ -271,21 +295,8 @@ func (l *loader) prepare(ctx context.Context) error {
 		}
 		rows.Close()
 	}
-	// Configuration tables: stages and currency rates, as configured now.
-	if _, err := l.conn.ExecContext(ctx, "DELETE FROM stages"); err != nil {
-		return err
-	}
-	for _, p := range l.book.list {
-		for i, s := range p.Stages {
-			kind := strings.ToLower(strings.TrimSpace(s.Kind))
-			if kind == "" {
-				kind = "open"
-			}
-			if _, err := l.conn.ExecContext(ctx, "INSERT INTO stages VALUES (?, ?, ?, ?, ?)", p.Name, s.Name, i+1, kind, s.Probability); err != nil {
-				return err
-			}
-		}
-	}
+	// Configuration tables: currency rates as configured now (stages are
+	// written once the lookups are read: writeStages).
 	if _, err := l.conn.ExecContext(ctx, "DELETE FROM currency_rates"); err != nil {
 		return err
 	}

@@ -13,13 +13,49 @@ import (
 // it.
 type hubspot struct {
 	companies map[string]string // normalised company name → record id
+	seen      *stageStats       // stages the deal rows use, for custom stages
 }
 
-func newHubSpot() *hubspot { return &hubspot{companies: map[string]string{}} }
+func newHubSpot() *hubspot { return &hubspot{companies: map[string]string{}, seen: newStageStats()} }
 
 func (*hubspot) Name() string { return "hubspot" }
 
 func (x *hubspot) Recognise(h []string) (*ingest.Recognised, error) {
+	ra, err := x.recognise(h)
+	if err != nil || ra.Role != ingest.RoleDeals {
+		return ra, err
+	}
+	// Custom stages: a first pass learns each stage's status and the
+	// stage probability HubSpot's "Deal probability" property carries
+	// (when exported); ingest maps stages it does not know by them.
+	hd := newHeader(h)
+	stage, prob := hd.src("Deal Stage|dealstage"), hd.src("Deal probability|Deal Stage Probability|hs_deal_stage_probability")
+	isWon, isClosed := hd.src("Is Closed Won|hs_is_closed_won"), hd.src("Is Closed|Is deal closed?|Is Deal Closed|hs_is_closed")
+	ra.Scan = func(row ingest.Row) {
+		x.seen.add(stage.get(row), hubspotStatus(row, stage, isWon, isClosed), prob.get(row), false)
+	}
+	ra.Stages = func() *ingest.StageInfo { return &ingest.StageInfo{Source: "deals", Stages: x.seen.stages()} }
+	return ra, nil
+}
+
+// hubspotStatus is a deal's status: Is Closed Won, Is Closed, else the
+// stage name.
+func hubspotStatus(row ingest.Row, stage, isWon, isClosed src) string {
+	status := statusFromStage(stage.get(row))
+	switch {
+	case isWon.ok() && truthy(isWon.get(row)):
+		status = "won"
+	case isClosed.ok() && isClosed.get(row) != "":
+		if !truthy(isClosed.get(row)) {
+			status = "open"
+		} else if status == "open" {
+			status = "lost"
+		}
+	}
+	return status
+}
+
+func (x *hubspot) recognise(h []string) (*ingest.Recognised, error) {
 	return recogniseKinds("hubspot", []kind{
 		{label: "HubSpot deals export", role: ingest.RoleDeals,
 			need: []string{"Record ID|Deal ID|hs_object_id", "Deal Stage|dealstage", "Create Date|createdate"}, build: x.dealMapper},
@@ -71,6 +107,7 @@ func (x *hubspot) dealMapper(h *header) ingest.Mapper {
 	source := h.src("Original Source Type|Original Source|hs_analytics_source")
 	loss := h.src("Closed Lost Reason|closed_lost_reason")
 	prob := h.src("Forecast probability|hs_forecast_probability")
+	h.col("Deal probability|Deal Stage Probability|hs_deal_stage_probability") // read in the first pass
 	fc := h.src("Forecast category|hs_manual_forecast_category")
 	isWon := h.src("Is Closed Won|hs_is_closed_won")
 	isClosed := h.src("Is Closed|Is deal closed?|Is Deal Closed|hs_is_closed")
@@ -118,17 +155,7 @@ func (x *hubspot) dealMapper(h *header) ingest.Mapper {
 			}
 			r.Set("account_id", a, acctName.name)
 		}
-		status := statusFromStage(stage.get(row))
-		switch {
-		case isWon.ok() && truthy(isWon.get(row)):
-			status = "won"
-		case isClosed.ok() && isClosed.get(row) != "":
-			if !truthy(isClosed.get(row)) {
-				status = "open"
-			} else if status == "open" {
-				status = "lost"
-			}
-		}
+		status := hubspotStatus(row, stage, isWon, isClosed)
 		r.Set("status", status, firstName(isWon, isClosed, stage))
 		cd := closeDate.get(row)
 		if status == "open" {

@@ -13,9 +13,11 @@ import (
 // (field labels). The lookups (User, CurrencyType, DatedConversionRate) are
 // read before the opportunities and fill owner names and exchange rates.
 type salesforce struct {
-	users map[string]string  // user id → name
-	conv  map[string]float64 // CurrencyType: units per unit of corporate currency
-	dated map[string]datedRate
+	users  map[string]string  // user id → name
+	conv   map[string]float64 // CurrencyType: units per unit of corporate currency
+	dated  map[string]datedRate
+	stages []orgStage  // OpportunityStage rows
+	seen   *stageStats // stages the Opportunity and OpportunityHistory rows use
 }
 
 type datedRate struct {
@@ -24,7 +26,7 @@ type datedRate struct {
 }
 
 func newSalesforce() *salesforce {
-	return &salesforce{users: map[string]string{}, conv: map[string]float64{}, dated: map[string]datedRate{}}
+	return &salesforce{users: map[string]string{}, conv: map[string]float64{}, dated: map[string]datedRate{}, seen: newStageStats()}
 }
 
 func (*salesforce) Name() string { return "salesforce" }
@@ -37,6 +39,15 @@ func (s *salesforce) Recognise(h []string) (*ingest.Recognised, error) {
 	switch {
 	case strings.HasPrefix(ra.Reason, "Salesforce CurrencyType"):
 		ra.Rates = func(base string) map[string]float64 { return relativeRates(s.conv, base) }
+	case strings.HasPrefix(ra.Reason, "Salesforce OpportunityStage"):
+		ra.Stages = s.stageDefinition
+	case strings.HasPrefix(ra.Reason, "Salesforce Opportunity ("), strings.HasPrefix(ra.Reason, "Salesforce Opportunity report"):
+		ra.Scan = s.scanOpportunity(newHeader(h), strings.Contains(ra.Reason, "report"))
+		ra.Stages = func() *ingest.StageInfo {
+			return &ingest.StageInfo{Source: "Opportunity", Stages: s.seen.stages()}
+		}
+	case strings.HasPrefix(ra.Reason, "Salesforce OpportunityHistory"):
+		ra.Scan = s.scanHistory(newHeader(h))
 	case strings.HasPrefix(ra.Reason, "Salesforce DatedConversionRate"):
 		ra.Rates = func(base string) map[string]float64 {
 			if len(s.conv) > 0 {
@@ -84,8 +95,8 @@ func (s *salesforce) kinds() []kind {
 		{label: "Salesforce DatedConversionRate (exchange rates; the latest period of each currency)", role: ingest.RoleLookup,
 			need: []string{"IsoCode", "ConversionRate", "StartDate"}, build: s.datedMapper},
 		{label: "Salesforce CurrencyType (exchange rates)", role: ingest.RoleLookup, need: []string{"IsoCode", "ConversionRate"}, build: s.currencyMapper},
-		{label: "Salesforce OpportunityStage (not used: stage order and kinds come from the pipelines in pipecast.yaml)", role: ingest.RoleLookup,
-			need: []string{"MasterLabel|ApiName", "IsClosed", "IsWon", "SortOrder"}, build: lookupOnly},
+		{label: "Salesforce OpportunityStage (the org's stages: order, kinds, default probabilities)", role: ingest.RoleLookup,
+			need: []string{"MasterLabel|ApiName", "IsClosed", "IsWon", "SortOrder"}, build: s.stageMapper},
 		{label: "Salesforce OpportunityHistory (API field names)", role: ingest.RoleHistory,
 			need: []string{"OpportunityId", "StageName", "CreatedDate"}, build: s.historyMapper},
 		{label: "Salesforce Opportunity (API field names)", role: ingest.RoleDeals,
@@ -210,17 +221,7 @@ func (s *salesforce) opportunityMapper(labels bool) func(h *header) ingest.Mappe
 			if typ.ok() {
 				r.Set("deal_type", dealType(typ.get(row)), typ.name)
 			}
-			status := statusFromStage(stage.get(row))
-			if isClosed.ok() || isWon.ok() {
-				switch {
-				case truthy(isWon.get(row)):
-					status = "won"
-				case isClosed.ok() && truthy(isClosed.get(row)):
-					status = "lost"
-				case isClosed.ok():
-					status = "open"
-				}
-			}
+			status := sfStatus(row, stage, isClosed, isWon)
 			r.Set("status", status, firstName(isClosed, isWon, stage))
 			cd := closeDate.get(row)
 			if status == "open" {
@@ -232,6 +233,23 @@ func (s *salesforce) opportunityMapper(labels bool) func(h *header) ingest.Mappe
 			return nil
 		})
 	}
+}
+
+// sfStatus is an opportunity's status: from IsClosed and IsWon (report
+// columns Closed and Won) when the export has them, else from the stage name.
+func sfStatus(row ingest.Row, stage, isClosed, isWon src) string {
+	status := statusFromStage(stage.get(row))
+	if isClosed.ok() || isWon.ok() {
+		switch {
+		case truthy(isWon.get(row)):
+			status = "won"
+		case isClosed.ok() && truthy(isClosed.get(row)):
+			status = "lost"
+		case isClosed.ok():
+			status = "open"
+		}
+	}
+	return status
 }
 
 func firstName(ss ...src) string {
