@@ -53,6 +53,8 @@ var roleFields = map[Role][]field{
 		{"expected_close_date", kDate, false}, {"probability", kProb, false},
 		{"forecast_category", kText, false}, {"deal_type", kText, false},
 		{"lost_reason", kText, false}, {"source", kText, false}, {"list_amount", kAmount, false},
+		// is_won / is_closed (1/0, true/false) may stand in for status.
+		{"is_won", kText, false}, {"is_closed", kText, false},
 	},
 	RoleHistory: {
 		{"deal_id", kText, true}, {"stage", kText, true}, {"entered_at", kTime, true},
@@ -150,6 +152,9 @@ func recogniseCanonical(header []string) (*Mapping, error) {
 func missingRequired(r Role, has func(string) bool) []string {
 	var missing []string
 	for _, f := range roleFields[r] {
+		if r == RoleDeals && f.name == "status" && has("is_won") {
+			continue // status comes from is_won (and is_closed or closed_at)
+		}
 		if f.required && !has(f.name) {
 			missing = append(missing, f.name)
 		}

@@ -114,17 +114,80 @@ func (v *rowValues) prob(name string) (float64, bool, error) {
 	return p, true, nil
 }
 
-// normaliseStatus maps the status synonyms of common CRMs.
+// normaliseStatus maps the status words of common CRMs.
 func normaliseStatus(s string) (string, bool) {
 	switch NormalizeHeader(s) {
-	case "open", "active", "inprogress", "pending", "0open":
+	case "open", "active", "inprogress", "pending":
 		return "open", true
-	case "won", "closedwon", "win", "1":
+	case "won", "closedwon", "win":
 		return "won", true
-	case "lost", "closedlost", "lose", "0":
+	case "lost", "closedlost", "lose":
 		return "lost", true
 	}
 	return "", false
+}
+
+// boolFlag reads a 1/0, true/false, yes/no cell.
+func boolFlag(s string) (value, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "1", "true", "yes", "y", "t":
+		return true, true
+	case "0", "false", "no", "n", "f":
+		return false, true
+	}
+	return false, false
+}
+
+// status reads a deal's status: a word (open, won, lost, closed won…), or
+// flags: is_won (1/0) with is_closed, or with closed_at when is_closed is
+// absent (a deal not won is lost when it has a close date, else open); a
+// status of 1/0 alone means won / not won the same way.
+func (v *rowValues) status() (string, error) {
+	raw, _ := v.raw("status")
+	if s, ok := normaliseStatus(raw); ok {
+		return s, nil
+	}
+	wonRaw, _ := v.raw("is_won")
+	closedRaw, _ := v.raw("is_closed")
+	closedAt, _ := v.raw("closed_at")
+	field, flagRaw := "is_won", wonRaw
+	if wonRaw == "" {
+		field, flagRaw = "status", raw
+	} else if raw != "" {
+		if _, ok := boolFlag(raw); !ok {
+			return "", v.bad("status", "status must be open, won or lost")
+		}
+		if closedRaw == "" { // status 1/0 beside is_won: the closed flag
+			closedRaw = raw
+		}
+	}
+	if flagRaw == "" {
+		return "", v.bad("status", "status is required (open, won or lost; or is_won 1/0)")
+	}
+	won, ok := boolFlag(flagRaw)
+	if !ok {
+		if field == "status" {
+			return "", v.bad("status", "status must be open, won or lost")
+		}
+		return "", v.bad(field, field+" must be 1 or 0 (true or false)")
+	}
+	if won {
+		return "won", nil
+	}
+	if closedRaw != "" {
+		closed, ok := boolFlag(closedRaw)
+		if !ok {
+			return "", v.bad("is_closed", "is_closed must be 1 or 0 (true or false)")
+		}
+		if closed {
+			return "lost", nil
+		}
+		return "open", nil
+	}
+	if closedAt != "" {
+		return "lost", nil
+	}
+	return "open", nil
 }
 
 func normaliseDealType(s string) (string, bool) {
@@ -175,13 +238,9 @@ func (l *loader) deal(ctx context.Context, v *rowValues, ra *Recognised) error {
 	if serr != nil {
 		return v.bad("stage", "stage "+serr.Error())
 	}
-	statusRaw, _, err := v.text("status", true)
+	status, err := v.status()
 	if err != nil {
 		return err
-	}
-	status, ok := normaliseStatus(statusRaw)
-	if !ok {
-		return v.bad("status", "status must be open, won or lost")
 	}
 	// The stage is the deal's current stage; a closed deal whose stage
 	// column still shows an open stage was closed from that stage.

@@ -165,3 +165,39 @@ func FuzzParseTime(f *testing.F) {
 		}
 	})
 }
+
+func TestDealStatusFromFlags(t *testing.T) {
+	cases := []struct {
+		status, isWon, isClosed, closedAt string
+		want                              string
+		err                               bool
+	}{
+		{"Closed Won", "", "", "2024-01-01", "won", false},
+		{"open", "", "", "", "open", false},
+		{"", "1", "", "2024-01-01", "won", false},
+		{"", "0", "", "2024-01-01", "lost", false},
+		{"", "0", "", "", "open", false},
+		{"", "false", "true", "", "lost", false},
+		{"", "false", "false", "", "open", false},
+		{"1", "0", "", "", "lost", false}, // status 1/0 beside is_won is the closed flag
+		{"0", "0", "", "", "open", false},
+		{"1", "", "", "2024-01-01", "won", false},
+		{"0", "", "", "2024-01-01", "lost", false},
+		{"0", "", "", "", "open", false},
+		{"", "", "", "", "", true},
+		{"maybe", "", "", "", "", true},
+		{"", "perhaps", "", "", "", true},
+	}
+	for _, c := range cases {
+		rec := NewRecord(RoleDeals)
+		rec.Set("status", c.status, "status")
+		rec.Set("is_won", c.isWon, "is_won")
+		rec.Set("is_closed", c.isClosed, "is_closed")
+		rec.Set("closed_at", c.closedAt, "closed_at")
+		v := &rowValues{rec: rec}
+		got, err := v.status()
+		if (err != nil) != c.err || got != c.want {
+			t.Errorf("status(%q, is_won %q, is_closed %q, closed_at %q) = %q, %v; want %q", c.status, c.isWon, c.isClosed, c.closedAt, got, err, c.want)
+		}
+	}
+}
