@@ -130,7 +130,7 @@ func Write(ctx context.Context, db *store.DB, path string, opt Options) (*Info, 
 	}); err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(path, func(w io.Writer) error { return b.f.Write(w) }); err != nil {
+	if err := WriteAtomic(path, func(w io.Writer) error { return b.f.Write(w) }); err != nil {
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	return &Info{Path: path, Month: b.month, AsOf: b.asOf, RunID: b.runID, Sheets: b.sheets, Warnings: b.warnings}, nil
@@ -172,7 +172,10 @@ func SheetNames() []string {
 	return out
 }
 
-func writeAtomic(path string, write func(io.Writer) error) error {
+// WriteAtomic writes to a temporary file beside path and renames it into
+// place, so a killed process never leaves a half-written file under the
+// real name.
+func WriteAtomic(path string, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err

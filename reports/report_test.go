@@ -567,3 +567,35 @@ func chartsPerSheet(t testing.TB, file string) map[string]int {
 	}
 	return out
 }
+
+func TestQueryWorkbookKeepsTextAsText(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "q.duckdb"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, "SELECT '=HYPERLINK(\"http://x\")' AS name, 42.5 AS amount")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "q.xlsx")
+	if err := QueryWorkbook(rows, path); err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if v, _ := f.GetCellValue("Sheet1", "A2"); v != `=HYPERLINK("http://x")` {
+		t.Errorf("A2 = %q", v)
+	}
+	if fm, _ := f.GetCellFormula("Sheet1", "A2"); fm != "" {
+		t.Errorf("A2 became a formula: %q", fm)
+	}
+	if v, _ := f.GetCellValue("Sheet1", "B2"); v != "42.5" {
+		t.Errorf("B2 = %q", v)
+	}
+}

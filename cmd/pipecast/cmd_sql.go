@@ -9,7 +9,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,8 +16,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/xuri/excelize/v2"
 
+	"github.com/pipecast/pipecast/reports"
 	store "github.com/pipecast/pipecast/sql"
 )
 
@@ -114,7 +113,11 @@ func (a *app) runSQL(ctx context.Context, o sqlOptions, args []string) error {
 		}
 		defer rows.Close()
 		if o.format == "xlsx" {
-			return writeXLSX(rows, o.out, a.stderr)
+			if err := reports.QueryWorkbook(rows, o.out); err != nil {
+				return sqlError(err, last)
+			}
+			fmt.Fprintf(a.stderr, "wrote %s\n", o.out)
+			return nil
 		}
 		w := a.stdout
 		if o.out != "" {
@@ -300,78 +303,4 @@ func jsonValue(v any) any {
 		}
 	}
 	return v
-}
-
-func writeXLSX(rows *sql.Rows, path string, stderr io.Writer) error {
-	cols, next, err := scanAll(rows)
-	if err != nil {
-		return err
-	}
-	f := excelize.NewFile()
-	defer f.Close()
-	sw, err := f.NewStreamWriter("Sheet1")
-	if err != nil {
-		return err
-	}
-	header := make([]any, len(cols))
-	for i, c := range cols {
-		header[i] = c
-	}
-	if err := sw.SetRow("A1", header); err != nil {
-		return err
-	}
-	for r := 2; ; r++ {
-		vals, err := next()
-		if err != nil {
-			return err
-		}
-		if vals == nil {
-			break
-		}
-		out := make([]any, len(vals))
-		for i, v := range vals {
-			switch x := v.(type) {
-			case []byte:
-				out[i] = string(x)
-			default:
-				out[i] = x
-			}
-		}
-		cellRef, _ := excelize.CoordinatesToCellName(1, r)
-		if err := sw.SetRow(cellRef, out); err != nil {
-			return err
-		}
-	}
-	if err := sw.Flush(); err != nil {
-		return err
-	}
-	if err := writeFileAtomic(path, func(w io.Writer) error { return f.Write(w) }); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "wrote %s\n", path)
-	return nil
-}
-
-// writeFileAtomic writes to a temporary file beside path and renames it
-// into place, so a killed process never leaves a half-written file under
-// the real name.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

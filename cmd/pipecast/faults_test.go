@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pipecast/pipecast/reports"
 	store "github.com/pipecast/pipecast/sql"
 )
 
@@ -355,10 +356,10 @@ func TestConcurrentWriterFailsFastOrWaits(t *testing.T) {
 }
 
 // slowAtomicWrite (helper process) writes PIPECAST_TEST_FILE through
-// writeFileAtomic, announcing "writing" half-way and then blocking until
+// reports.WriteAtomic, announcing "writing" half-way and then blocking until
 // it is killed.
 func slowAtomicWrite() {
-	err := writeFileAtomic(os.Getenv("PIPECAST_TEST_FILE"), func(w io.Writer) error {
+	err := reports.WriteAtomic(os.Getenv("PIPECAST_TEST_FILE"), func(w io.Writer) error {
 		w.Write(bytes.Repeat([]byte("new "), 1<<16))
 		fmt.Println("writing")
 		time.Sleep(time.Hour)
@@ -392,7 +393,7 @@ func TestAtomicWriteKilled(t *testing.T) {
 		t.Fatalf("after a killed write the file holds %d bytes (%v), want the previous %d", len(got), err, len(old))
 	}
 	// A completed write replaces it whole.
-	if err := writeFileAtomic(path, func(w io.Writer) error { _, err := w.Write([]byte("new")); return err }); err != nil {
+	if err := reports.WriteAtomic(path, func(w io.Writer) error { _, err := w.Write([]byte("new")); return err }); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := os.ReadFile(path); string(got) != "new" {
