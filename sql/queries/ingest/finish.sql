@@ -57,10 +57,21 @@ INSERT INTO stage_history
 CREATE OR REPLACE TEMP TABLE pc_wins AS
     SELECT account_id, closed_at FROM pc_deals WHERE status = 'won' AND account_id IS NOT NULL;
 
+-- The account's latest win strictly before the deal was created: deal
+-- creations and wins in one time line per account, a running max of the
+-- wins; at equal times the creation sorts first, so a win at the very
+-- moment of creation does not count. (An ASOF JOIN says the same but is
+-- orders of magnitude slower on transaction-local temp tables: minutes
+-- instead of seconds at a million deals.)
 CREATE OR REPLACE TEMP TABLE pc_prior_win AS
-    SELECT d.deal_id, w.closed_at AS last_won_at
-    FROM pc_deals d
-    ASOF JOIN pc_wins w ON d.account_id = w.account_id AND d.created_at > w.closed_at;
+    SELECT deal_id, last_won_at
+    FROM (SELECT deal_id, is_deal,
+                 max(won_at) OVER (PARTITION BY account_id ORDER BY t, is_deal DESC ROWS UNBOUNDED PRECEDING) AS last_won_at
+          FROM (SELECT account_id, created_at AS t, true AS is_deal, deal_id, NULL::TIMESTAMP AS won_at
+                FROM pc_deals WHERE account_id IS NOT NULL AND created_at IS NOT NULL
+                UNION ALL
+                SELECT account_id, closed_at, false, NULL, closed_at FROM pc_wins WHERE closed_at IS NOT NULL))
+    WHERE is_deal AND last_won_at IS NOT NULL;
 
 INSERT INTO deals BY NAME
     SELECT d.* EXCLUDE (entry_stage, deal_type),
