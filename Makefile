@@ -32,7 +32,7 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
 
 # Each fuzz target for a bounded time.
-FUZZ_TARGETS := FuzzParseAmount FuzzParseTime FuzzNormalizeHeader FuzzRecognise FuzzCSVFile FuzzXLSXFile
+FUZZ_TARGETS := FuzzParseAmount FuzzParseTime FuzzFastISO FuzzNormalizeHeader FuzzRecognise FuzzCSVFile FuzzXLSXFile
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		echo "== $$t ($(FUZZTIME))"; \

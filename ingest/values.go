@@ -204,6 +204,9 @@ func ParseTime(s string, opt ValueOptions) (time.Time, error) {
 }
 
 func parseISO(t string, loc *time.Location, orig string) (time.Time, error) {
+	if tm, ok := fastISO(t, loc); ok {
+		return tm, nil
+	}
 	layouts := []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00",
 		"2006-01-02 15:04:05.999999999", "2006-01-02T15:04Z07:00", "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02",
 		"2006-01-02 15:04:05.999999999 Z0700", "2006-01-02 15:04:05.999999999-07", "2006-01-02 15:04:05 MST", "2006-01-02T15:04:05.999999999Z0700"}
@@ -419,4 +422,44 @@ func normaliseNumber(t string, decimalComma bool) (string, error) {
 		return intPart + "." + frac, nil
 	}
 	return intPart, nil
+}
+
+// fastISO reads the two forms nearly every export uses, "2006-01-02" and
+// "2006-01-02 15:04:05" (or with a T), without time.Parse's layout
+// matching: at millions of rows, date parsing was a fifth of ingest. Any
+// other form, and any out-of-range field, is left to the layouts above
+// (ok false), which also word the errors.
+func fastISO(t string, loc *time.Location) (time.Time, bool) {
+	if len(t) != 10 && len(t) != 19 {
+		return time.Time{}, false
+	}
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range []byte(t[i : i+n]) {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	y, m, d := num(0, 4), num(5, 2), num(8, 2)
+	if y < 0 || m < 1 || m > 12 || d < 1 || t[4] != '-' || t[7] != '-' {
+		return time.Time{}, false
+	}
+	hh, mm, ss := 0, 0, 0
+	if len(t) == 19 {
+		if (t[10] != ' ' && t[10] != 'T') || t[13] != ':' || t[16] != ':' {
+			return time.Time{}, false
+		}
+		hh, mm, ss = num(11, 2), num(14, 2), num(17, 2)
+		if hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59 {
+			return time.Time{}, false
+		}
+	}
+	tm := time.Date(y, time.Month(m), d, hh, mm, ss, 0, loc)
+	if tm.Day() != d { // 2025-02-30: let the slow path say it is not a real date
+		return time.Time{}, false
+	}
+	return tm.UTC(), true
 }

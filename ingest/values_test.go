@@ -201,3 +201,70 @@ func TestDealStatusFromFlags(t *testing.T) {
 		}
 	}
 }
+
+// fastISO must agree with time.ParseInLocation wherever it answers, and
+// leave everything else (bad ranges, other forms) to the layouts.
+func TestFastISO(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no time zone data")
+	}
+	cases := []struct {
+		in string
+		ok bool
+	}{
+		{"2024-02-29", true}, {"2024-02-29 23:59:59", true}, {"2024-02-29T00:00:00", true},
+		{"2025-03-30 02:30:00", true}, // a DST gap in Berlin: normalised as time.Date does
+		{"2025-02-29", false}, {"2025-02-30 10:00:00", false}, {"2025-13-01", false}, {"2025-00-10", false},
+		{"2025-01-01 24:00:00", false}, {"2025-01-01 10:60:00", false}, {"2025-01-01 10:00:60", false},
+		{"2025-01-01 10:00", false}, {"2025-01-01 10:00:00Z", false}, {"2025-01-01T10:00:00.5", false},
+		{"2025/01/01", false}, {"2025-1-01  ", false}, {"+025-01-01", false}, {"2025-01-01x10:00:00", false},
+	}
+	for _, loc := range []*time.Location{time.UTC, berlin} {
+		for _, c := range cases {
+			got, ok := fastISO(c.in, loc)
+			if ok != c.ok {
+				t.Errorf("fastISO(%q, %s) ok = %v, want %v", c.in, loc, ok, c.ok)
+				continue
+			}
+			if !ok {
+				continue
+			}
+			want := compareISO(t, c.in, loc)
+			if !got.Equal(want) {
+				t.Errorf("fastISO(%q, %s) = %v, time.Parse says %v", c.in, loc, got, want)
+			}
+		}
+	}
+}
+
+func compareISO(t *testing.T, s string, loc *time.Location) time.Time {
+	t.Helper()
+	layout := "2006-01-02"
+	if len(s) == 19 {
+		layout = "2006-01-02 15:04:05"
+		if s[10] == 'T' {
+			layout = "2006-01-02T15:04:05"
+		}
+	}
+	tm, err := time.ParseInLocation(layout, s, loc)
+	if err != nil {
+		t.Fatalf("time.ParseInLocation(%q): %v", s, err)
+	}
+	return tm.UTC()
+}
+
+func FuzzFastISO(f *testing.F) {
+	for _, s := range []string{"2024-02-29", "2024-02-29 23:59:59", "2025-02-30", "2025-01-01T10:00:00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := fastISO(s, time.UTC)
+		if !ok {
+			return
+		}
+		if want := compareISO(t, s, time.UTC); !got.Equal(want) {
+			t.Errorf("fastISO(%q) = %v, time.Parse says %v", s, got, want)
+		}
+	})
+}
