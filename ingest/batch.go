@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -25,14 +26,14 @@ type batch struct {
 	table string
 	b     *array.RecordBuilder
 	n     int
-	conn  *store.Conn
+	out   *appender
 }
 
-func newBatch(conn *store.Conn, table string, fields ...arrow.Field) *batch {
+func newBatch(out *appender, table string, fields ...arrow.Field) *batch {
 	for i := range fields {
 		fields[i].Nullable = true
 	}
-	return &batch{table: table, conn: conn, b: array.NewRecordBuilder(memory.DefaultAllocator, arrow.NewSchema(fields, nil))}
+	return &batch{table: table, out: out, b: array.NewRecordBuilder(memory.DefaultAllocator, arrow.NewSchema(fields, nil))}
 }
 
 func col(name string, t arrow.DataType) arrow.Field { return arrow.Field{Name: name, Type: t} }
@@ -99,9 +100,77 @@ func (bt *batch) flush(ctx context.Context) error {
 		return nil
 	}
 	rec := bt.b.NewRecordBatch()
-	defer rec.Release()
 	bt.n = 0
-	return bt.conn.Append(ctx, bt.table, rec)
+	return bt.out.send(bt.table, rec)
 }
 
 func (bt *batch) release() { bt.b.Release() }
+
+// appender inserts finished record batches into DuckDB on a goroutine of
+// its own, so that DuckDB's insert of one batch overlaps Go's parsing of
+// the next (the two take about as long, and the machine has cores for
+// both). Batches go in the order they were sent, on the one connection of
+// the ingest's transaction; whoever else uses that connection calls drain
+// first. The first error stops the inserts and is returned by every later
+// send and drain.
+type appender struct {
+	conn *store.Conn
+	jobs chan appendJob
+	wg   sync.WaitGroup // batches sent and not yet inserted
+	done chan struct{}
+	mu   sync.Mutex
+	err  error
+}
+
+type appendJob struct {
+	table string
+	rec   arrow.RecordBatch
+}
+
+func newAppender(ctx context.Context, conn *store.Conn) *appender {
+	a := &appender{conn: conn, jobs: make(chan appendJob, 1), done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		for j := range a.jobs {
+			if a.failed() == nil {
+				if err := conn.Append(ctx, j.table, j.rec); err != nil {
+					a.mu.Lock()
+					a.err = err
+					a.mu.Unlock()
+				}
+			}
+			j.rec.Release()
+			a.wg.Done()
+		}
+	}()
+	return a
+}
+
+func (a *appender) failed() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.err
+}
+
+func (a *appender) send(table string, rec arrow.RecordBatch) error {
+	if err := a.failed(); err != nil {
+		rec.Release()
+		return err
+	}
+	a.wg.Add(1)
+	a.jobs <- appendJob{table, rec}
+	return nil
+}
+
+// drain waits until every batch sent is in DuckDB.
+func (a *appender) drain() error {
+	a.wg.Wait()
+	return a.failed()
+}
+
+// close stops the goroutine once the batches sent are done (or skipped
+// after an error); the connection is free afterwards.
+func (a *appender) close() {
+	close(a.jobs)
+	<-a.done
+}

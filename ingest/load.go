@@ -87,6 +87,7 @@ type loader struct {
 	deals    map[string]dealInfo
 	others   map[string]string // deal ids owned by other datasets
 	otherAcc map[string]string
+	appender *appender // the one writer of batches to conn while rows are read
 	rejects  *batch
 	out      map[Role]*batch
 	histOrd  int64
@@ -220,6 +221,10 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 			}
 			delete(l.pending, role)
 			if role == RoleLookup {
+				// The lookups' rows are written; the connection is needed.
+				if err := l.appender.drain(); err != nil {
+					return err
+				}
 				var ras []*Recognised
 				for _, in := range inputs {
 					ras = append(ras, in.ra)
@@ -323,7 +328,8 @@ func (l *loader) prepare(ctx context.Context) error {
 		}
 	}
 
-	c := l.conn
+	c := newAppender(ctx, l.conn)
+	l.appender = c
 	l.rejects = newBatch(c, "ingest_rejects", col("run_id", arrow.BinaryTypes.String), col("file", arrow.BinaryTypes.String),
 		col("line", arrow.PrimitiveTypes.Int64), col("column", arrow.BinaryTypes.String), col("value", arrow.BinaryTypes.String),
 		col("reason", arrow.BinaryTypes.String))
@@ -344,6 +350,10 @@ func (l *loader) prepare(ctx context.Context) error {
 }
 
 func (l *loader) release() {
+	if l.appender == nil {
+		return
+	}
+	l.appender.close()
 	l.rejects.release()
 	for _, b := range l.out {
 		b.release()
@@ -526,6 +536,9 @@ func (l *loader) finish(ctx context.Context, rep *Report, started time.Time) err
 		}
 	}
 	if err := l.rejects.flush(ctx); err != nil {
+		return err
+	}
+	if err := l.appender.drain(); err != nil {
 		return err
 	}
 	params := map[string]any{"dataset": l.opt.Dataset, "accounts_file": l.acctFile}
