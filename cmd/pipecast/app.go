@@ -23,6 +23,8 @@ type app struct {
 	configPath     string
 	verbose        bool
 	wait           time.Duration
+	cpuProfile     string
+	profile        *os.File
 	cfg            Config
 	cfgFile        string
 	log            *slog.Logger
@@ -60,7 +62,7 @@ monthly Excel workbook. Analysts query the same database with pipecast sql.`,
 				return err
 			}
 			a.cfg, a.cfgFile = cfg, file
-			return nil
+			return a.startProfile()
 		},
 	}
 	root.SetArgs(args)
@@ -77,6 +79,10 @@ monthly Excel workbook. Analysts query the same database with pipecast sql.`,
 	pf.StringVar(&a.configPath, "config", "", "configuration file (default ./pipecast.yaml when present)")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log progress details to stderr")
 	pf.DurationVar(&a.wait, "wait", 0, "when another pipecast holds the database, wait up to this long (e.g. 2m) instead of failing")
+
+	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the command to FILE")
+	_ = pf.MarkHidden("cpuprofile")
+	defer a.stopProfile()
 
 	root.AddCommand(
 		a.ingestCmd(),
