@@ -109,6 +109,7 @@ type pendingRecord struct {
 // opt.Dataset, in one transaction: on any error, or when ctx is cancelled,
 // the database is left exactly as it was.
 func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Report, error) {
+	begin := time.Now()
 	if opt.Dataset == "" {
 		opt.Dataset = "default"
 	}
@@ -179,6 +180,7 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 	}
 	sort.SliceStable(inputs, func(i, j int) bool { return rank[inputs[i].ra.Role] < rank[inputs[j].ra.Role] })
 
+	opt.Log.Debug("files opened and recognised", "seconds", time.Since(begin).Seconds())
 	rep := &Report{RunID: uuid.NewString(), Dataset: opt.Dataset}
 	now := opt.Now
 	if now.IsZero() {
@@ -207,10 +209,12 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 				if in.ra.Role != role {
 					continue
 				}
+				t0 := time.Now()
 				fr, err := l.readTable(ctx, in.t, in.ra)
 				if err != nil {
 					return err
 				}
+				opt.Log.Debug("read", "file", fr.name(), "rows", fr.Read, "seconds", time.Since(t0).Seconds())
 				reports[in.ra] = fr
 				rep.Files = append(rep.Files, fr)
 			}
@@ -264,8 +268,12 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 			return fmt.Errorf("%w: no deal could be loaded: all %d deal rows were rejected (first: %s); the database is unchanged",
 				ErrUnusable, deals, l.firstReject)
 		}
-		return l.finish(ctx, rep, started)
+		t0 := time.Now()
+		err := l.finish(ctx, rep, started)
+		opt.Log.Debug("finish", "seconds", time.Since(t0).Seconds())
+		return err
 	})
+	opt.Log.Debug("ingest transaction", "seconds", time.Since(started).Seconds())
 	if err != nil {
 		return nil, err
 	}
@@ -383,16 +391,18 @@ func (l *loader) readTable(ctx context.Context, t *Table, ra *Recognised) (*File
 	if l.opt.Progress != nil && t.pos != nil {
 		progress = l.opt.Progress(t)
 	}
+	rows := readAhead(ctx, t)
+	defer rows.stop()
 	for n := 0; ; n++ {
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 			if progress != nil {
-				progress(t.pos())
+				progress(rows.pos)
 			}
 		}
-		row, err := t.Next()
+		row, err := rows.next()
 		if err == io.EOF {
 			break
 		}
@@ -581,4 +591,87 @@ func (l *loader) lookupRates(ctx context.Context, ras []*Recognised) error {
 		}
 	}
 	return nil
+}
+
+// rowStream reads a table's rows on a goroutine of its own, a chunk ahead
+// of the loader, so that decoding the file (CSV parsing, encodings, XLSX
+// XML) runs beside validation and DuckDB's inserts instead of before them.
+// Rows arrive in file order, each with its error, exactly as Table.Next
+// returns them; the stream ends at io.EOF or the first other error.
+type rowStream struct {
+	ctx    context.Context
+	chunks chan rowChunk
+	quit   chan struct{}
+	done   chan struct{}
+	cur    rowChunk
+	i      int
+	pos    int64 // bytes consumed when the current chunk was read
+}
+
+type rowChunk struct {
+	rows []Row
+	errs []error
+	pos  int64
+}
+
+const chunkRows = 1024
+
+func readAhead(ctx context.Context, t *Table) *rowStream {
+	s := &rowStream{ctx: ctx, chunks: make(chan rowChunk, 4), quit: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		defer close(s.chunks)
+		for {
+			var c rowChunk
+			last := false
+			for len(c.rows) < chunkRows {
+				row, err := t.Next()
+				c.rows = append(c.rows, row)
+				c.errs = append(c.errs, err)
+				if err != nil {
+					var re *rowError
+					if !errors.As(err, &re) {
+						last = true // io.EOF or a fatal error ends the table
+						break
+					}
+				}
+			}
+			if t.pos != nil {
+				c.pos = t.pos()
+			}
+			select {
+			case s.chunks <- c:
+			case <-s.quit:
+				return
+			case <-ctx.Done():
+				return
+			}
+			if last {
+				return
+			}
+		}
+	}()
+	return s
+}
+
+func (s *rowStream) next() (Row, error) {
+	for s.i >= len(s.cur.rows) {
+		c, ok := <-s.chunks
+		if !ok { // the reader stopped early: the context was cancelled
+			if err := s.ctx.Err(); err != nil {
+				return Row{}, err
+			}
+			return Row{}, io.EOF
+		}
+		s.cur, s.i, s.pos = c, 0, c.pos
+	}
+	row, err := s.cur.rows[s.i], s.cur.errs[s.i]
+	s.i++
+	return row, err
+}
+
+// stop ends the reader and waits for it, so the table can be closed.
+func (s *rowStream) stop() {
+	close(s.quit)
+	<-s.done
 }
