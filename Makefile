@@ -27,8 +27,14 @@ test-short:
 demo: build
 	./$(BIN) demo --out $(DEMO)
 
-# Go benchmarks for the hot paths.
+# End to end at 100,000 and 1,000,000 deals (export generated once into
+# .bench/): DuckDB's own read_csv as the floor, then ingest, run and report,
+# each with wall time, rows/s and peak RSS against the targets; results are
+# appended to .bench/results.csv. Then the Go benchmarks of the hot paths.
+# BENCH_DEALS=100000 make bench for a quick run.
+BENCH_DEALS ?= 100000,1000000
 bench: build
+	$(GO) run ./cmd/pipecast-bench --bin $(BIN) --cache .bench --deals $(BENCH_DEALS)
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
 
 # Each fuzz target for a bounded time.
