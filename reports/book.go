@@ -227,6 +227,11 @@ func (b *book) initStyles() error {
 		"kpi":      {Font: &excelize.Font{Bold: true, Size: 11}, Border: border},
 		"header": {Font: &excelize.Font{Bold: true, Color: "1F3864"}, Fill: excelize.Fill{Type: "pattern", Color: []string{"D9E1F2"}, Pattern: 1},
 			Border: []excelize.Border{{Type: "bottom", Color: "1F3864", Style: 1}}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "bottom"}},
+		// over a column of numbers the header sits right, above the digits,
+		// so a wide column does not put its numbers under the next header
+		"header-num": {Font: &excelize.Font{Bold: true, Color: "1F3864"}, Fill: excelize.Fill{Type: "pattern", Color: []string{"D9E1F2"}, Pattern: 1},
+			Border:    []excelize.Border{{Type: "bottom", Color: "1F3864", Style: 1}},
+			Alignment: &excelize.Alignment{WrapText: true, Vertical: "bottom", Horizontal: "right"}},
 		fText:   {Alignment: top},
 		fWrap:   {Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}},
 		fInt:    {NumFmt: 3, Alignment: top},
@@ -521,12 +526,16 @@ func (s *sheet) table(cols []col, rows [][]any) tableRange {
 	headerLines := 1.0
 	for i, c := range cols {
 		s.set(i+1, top, c.Header)
-		// headers wrap over at most three lines; the filter button needs ~3 characters
+		// headers wrap over at most three lines, never inside a word (bold
+		// text is wider, hence the extra character); the filter button needs
+		// ~3 characters
 		w := float64(utf8.RuneCountInString(c.Header))
 		lines := 1.0
 		if cw := s.contentWidth(i, cols, rows); w+3 > cw && w > 12 {
 			lines = math.Min(3, math.Ceil(w/math.Max(cw-3, 10)))
 			w = math.Max(cw-3, math.Ceil(w/lines))
+			w = math.Max(w, longestWord(c.Header)+1)
+			lines = math.Min(3, float64(wrappedLines(c.Header, w)))
 		}
 		headerLines = math.Max(headerLines, lines)
 		s.grow(i+1, w+3)
@@ -536,6 +545,11 @@ func (s *sheet) table(cols []col, rows [][]any) tableRange {
 		}
 	}
 	s.style(1, top, len(cols), top, "header")
+	for i, c := range cols {
+		if numeric(c.Format) {
+			s.style(i+1, top, i+1, top, "header-num")
+		}
+	}
 	if headerLines > 1 {
 		s.b.f.SetRowHeight(s.name, top, 15*headerLines)
 	}
@@ -600,6 +614,26 @@ func wrappedLines(text string, width float64) int {
 		}
 	}
 	return lines
+}
+
+// numeric reports whether a format shows numbers (or dates), which sit
+// right in their cells.
+func numeric(format string) bool {
+	switch format {
+	case fInt, fMoney, fPct, fDays, fDate, fNum, fChange, fPts, fRatio:
+		return true
+	}
+	return false
+}
+
+// longestWord is the length of a text's longest word, the narrowest a
+// wrapped cell can be without breaking a word.
+func longestWord(text string) float64 {
+	w := 0
+	for _, word := range strings.Fields(text) {
+		w = max(w, utf8.RuneCountInString(word))
+	}
+	return float64(w)
 }
 
 // contentWidth is the display width of a column's widest value.

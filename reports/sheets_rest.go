@@ -235,6 +235,7 @@ func writeAccounts(s *sheet) error {
 			data[i] = []any{it.name, it.v}
 		}
 		t := s.table([]col{{"Figure", fText}, {"Value", fText}}, data)
+		s.style(2, t.header, 2, t.header, "header-num")
 		for i, it := range items {
 			s.style(2, t.firstRow+i, 2, t.firstRow+i, it.format)
 		}

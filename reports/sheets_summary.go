@@ -97,6 +97,7 @@ func writeSummary(s *sheet) error {
 	s.wrapW = 70
 	t := s.table([]col{{"Figure", fText}, {monthName(m), fText}, {monthName(prev), fText}, {"Change vs " + monthName(prev), fText},
 		{monthName(year), fText}, {"Change vs " + monthName(year), fText}, {"Reading", fWrap}}, rows)
+	s.style(2, t.header, 6, t.header, "header-num") // the figures are numbers, row by row
 	for i, k := range kpis {
 		r := t.firstRow + i
 		for _, c := range []int{2, 3, 5} {
