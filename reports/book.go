@@ -765,7 +765,7 @@ func (s *sheet) finish() error {
 	}
 	for c, w := range s.widths {
 		name, _ := excelize.ColumnNumberToName(c)
-		mx := 60.0
+		mx := 66.0 // a SHA-256 checksum fits
 		if m, ok := s.maxW[c]; ok {
 			mx = m
 		}
