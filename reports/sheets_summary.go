@@ -212,7 +212,11 @@ func (s *sheet) forecastKPI(grain string) kpi {
 	}
 	r := rows[0]
 	k.cur = r[3]
-	k.reading = fmt.Sprintf("For %s: most likely %s %s, 80%% range %s to %s (expected %s).", periodLabel(r[0]),
+	period := periodLabel(r[0])
+	if l, ok := r[5].(string); ok && l != "" && grain != "month" {
+		period = l // 2026-Q1, not the quarter's first month
+	}
+	k.reading = fmt.Sprintf("For %s: most likely %s %s, 80%% range %s to %s (expected %s).", period,
 		s.b.currency, fmtMoney(r[3]), fmtMoney(r[2]), fmtMoney(r[4]), fmtMoney(r[1]))
 	return k
 }
