@@ -217,6 +217,9 @@ const (
 func (b *book) initStyles() error {
 	border := []excelize.Border{{Type: "bottom", Color: "D9D9D9", Style: 1}}
 	top := &excelize.Alignment{Vertical: "top"}
+	// numbers keep a little space on their right, so a number never runs
+	// into the text of the next column ("2,3246 days in this stage")
+	num := &excelize.Alignment{Vertical: "top", Horizontal: "right", Indent: 1}
 	defs := map[string]*excelize.Style{
 		"title":    {Font: &excelize.Font{Bold: true, Size: 16, Color: "1F3864"}},
 		"subtitle": {Font: &excelize.Font{Italic: true, Size: 10, Color: "595959"}},
@@ -231,18 +234,20 @@ func (b *book) initStyles() error {
 		// so a wide column does not put its numbers under the next header
 		"header-num": {Font: &excelize.Font{Bold: true, Color: "1F3864"}, Fill: excelize.Fill{Type: "pattern", Color: []string{"D9E1F2"}, Pattern: 1},
 			Border:    []excelize.Border{{Type: "bottom", Color: "1F3864", Style: 1}},
-			Alignment: &excelize.Alignment{WrapText: true, Vertical: "bottom", Horizontal: "right"}},
-		fText:   {Alignment: top},
-		fWrap:   {Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}},
-		fInt:    {NumFmt: 3, Alignment: top},
-		fMoney:  {NumFmt: 3, Alignment: top},
-		fPct:    {CustomNumFmt: strp("0.0%"), Alignment: top},
-		fDays:   {CustomNumFmt: strp("#,##0.0"), Alignment: top},
-		fDate:   {CustomNumFmt: strp("yyyy-mm-dd"), Alignment: top},
-		fNum:    {CustomNumFmt: strp("0.000"), Alignment: top},
-		fChange: {CustomNumFmt: strp(`+0.0%;-0.0%;0.0%`), Alignment: top},
-		fPts:    {CustomNumFmt: strp(`+0.0" pts";-0.0" pts";0.0" pts"`), Alignment: top},
-		fRatio:  {CustomNumFmt: strp(`0.00"x"`), Alignment: top},
+			Alignment: &excelize.Alignment{WrapText: true, Vertical: "bottom", Horizontal: "right", Indent: 1}},
+		fText: {Alignment: top},
+		// wrapped text mostly follows a column of numbers: the indent keeps
+		// it off them (LibreOffice draws no right indent on numbers)
+		fWrap:   {Alignment: &excelize.Alignment{Vertical: "top", WrapText: true, Indent: 1}},
+		fInt:    {NumFmt: 3, Alignment: num},
+		fMoney:  {NumFmt: 3, Alignment: num},
+		fPct:    {CustomNumFmt: strp("0.0%"), Alignment: num},
+		fDays:   {CustomNumFmt: strp("#,##0.0"), Alignment: num},
+		fDate:   {CustomNumFmt: strp("yyyy-mm-dd"), Alignment: num},
+		fNum:    {CustomNumFmt: strp("0.000"), Alignment: num},
+		fChange: {CustomNumFmt: strp(`+0.0%;-0.0%;0.0%`), Alignment: num},
+		fPts:    {CustomNumFmt: strp(`+0.0" pts";-0.0" pts";0.0" pts"`), Alignment: num},
+		fRatio:  {CustomNumFmt: strp(`0.00"x"`), Alignment: num},
 	}
 	for _, k := range []string{"subtitle", "para", "empty", "warn"} { // the same, wrapped over merged cells
 		w := *defs[k]
@@ -609,7 +614,7 @@ func (s *sheet) table(cols []col, rows [][]any) tableRange {
 			}
 			s.set(i+1, top+1+r, row[i])
 			if str, ok := row[i].(string); ok && c.Format == fWrap {
-				lines = max(lines, wrappedLines(str, s.wrapW-2))
+				lines = max(lines, wrappedLines(str, s.wrapW-2-numIndent))
 			}
 		}
 		if lines > 1 {
@@ -692,8 +697,14 @@ func (s *sheet) contentWidth(i int, cols []col, rows [][]any) float64 {
 			w = math.Max(w, displayWidth(row[i], cols[i].Format))
 		}
 	}
+	if numeric(cols[i].Format) || cols[i].Format == fWrap {
+		w += numIndent
+	}
 	return w + 2
 }
+
+// numIndent is the room, in characters, that a cell's indent takes.
+const numIndent = 2
 
 // displayWidth estimates how many characters a value takes in its format.
 func displayWidth(v any, format string) float64 {

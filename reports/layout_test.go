@@ -43,8 +43,8 @@ func TestNumbersFitTheirColumns(t *testing.T) {
 					t.Fatal(err)
 				}
 				checked++
-				// one character of padding; digits are about a character wide
-				if n := float64(utf8.RuneCountInString(shown[r][c])); n+1 > w {
+				// the right indent and a character of padding; digits are about a character wide
+				if n := float64(utf8.RuneCountInString(shown[r][c])); n+1+numIndent > w {
 					t.Errorf("%s!%s shows %q (%v characters) in a column %v wide", sheet, ref, shown[r][c], n, w)
 				}
 			}

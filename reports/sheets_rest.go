@@ -169,7 +169,7 @@ func (s *sheet) dumpAcross(heading, table, emptyMsg string) (tableRange, bool) {
 	}
 	for i, f := range formats { // widths follow the values as they will be shown
 		for j := 1; j < len(data[i]); j++ {
-			s.grow(j+1, displayWidth(data[i][j], f)+2)
+			s.grow(j+1, displayWidth(data[i][j], f)+2+numIndent)
 		}
 	}
 	t := s.table(cols, data)
