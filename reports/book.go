@@ -948,10 +948,20 @@ func (s *sheet) pageBreaks(widths map[int]float64, lastCol int) error {
 				rows += height(k)
 			}
 			if y > 0 && y+lead+math.Max(c.height, rows) > capH {
-				if err := s.b.f.InsertPageBreak(s.name, cellName(1, r)); err != nil {
+				// a chart whose top is the page's top edge gets its border
+				// drawn at the foot of the page before as well: start the
+				// page one row up, on the blank row above the chart
+				at := r
+				if c.start == c.row && r > 2 {
+					at = r - 1
+				}
+				if err := s.b.f.InsertPageBreak(s.name, cellName(1, at)); err != nil {
 					return err
 				}
 				y = 0
+				if at < r {
+					y = height(at)
+				}
 			}
 		}
 		y += height(r)
