@@ -217,6 +217,9 @@ const (
 func (b *book) initStyles() error {
 	border := []excelize.Border{{Type: "bottom", Color: "D9D9D9", Style: 1}}
 	top := &excelize.Alignment{Vertical: "top"}
+	// numbers keep a little space on their right, so a number never runs
+	// into the text of the next column ("2,3246 days in this stage")
+	num := &excelize.Alignment{Vertical: "top", Horizontal: "right", Indent: 1}
 	defs := map[string]*excelize.Style{
 		"title":    {Font: &excelize.Font{Bold: true, Size: 16, Color: "1F3864"}},
 		"subtitle": {Font: &excelize.Font{Italic: true, Size: 10, Color: "595959"}},
@@ -227,17 +230,29 @@ func (b *book) initStyles() error {
 		"kpi":      {Font: &excelize.Font{Bold: true, Size: 11}, Border: border},
 		"header": {Font: &excelize.Font{Bold: true, Color: "1F3864"}, Fill: excelize.Fill{Type: "pattern", Color: []string{"D9E1F2"}, Pattern: 1},
 			Border: []excelize.Border{{Type: "bottom", Color: "1F3864", Style: 1}}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "bottom"}},
-		fText:   {Alignment: top},
-		fWrap:   {Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}},
-		fInt:    {NumFmt: 3, Alignment: top},
-		fMoney:  {NumFmt: 3, Alignment: top},
-		fPct:    {CustomNumFmt: strp("0.0%"), Alignment: top},
-		fDays:   {CustomNumFmt: strp("#,##0.0"), Alignment: top},
-		fDate:   {CustomNumFmt: strp("yyyy-mm-dd"), Alignment: top},
-		fNum:    {CustomNumFmt: strp("0.000"), Alignment: top},
-		fChange: {CustomNumFmt: strp(`+0.0%;-0.0%;0.0%`), Alignment: top},
-		fPts:    {CustomNumFmt: strp(`+0.0" pts";-0.0" pts";0.0" pts"`), Alignment: top},
-		fRatio:  {CustomNumFmt: strp(`0.00"x"`), Alignment: top},
+		// over a column of numbers the header sits right, above the digits,
+		// so a wide column does not put its numbers under the next header
+		"header-num": {Font: &excelize.Font{Bold: true, Color: "1F3864"}, Fill: excelize.Fill{Type: "pattern", Color: []string{"D9E1F2"}, Pattern: 1},
+			Border:    []excelize.Border{{Type: "bottom", Color: "1F3864", Style: 1}},
+			Alignment: &excelize.Alignment{WrapText: true, Vertical: "bottom", Horizontal: "right", Indent: 1}},
+		fText: {Alignment: top},
+		// wrapped text mostly follows a column of numbers: the indent keeps
+		// it off them (LibreOffice draws no right indent on numbers)
+		fWrap:   {Alignment: &excelize.Alignment{Vertical: "top", WrapText: true, Indent: 1}},
+		fInt:    {NumFmt: 3, Alignment: num},
+		fMoney:  {NumFmt: 3, Alignment: num},
+		fPct:    {CustomNumFmt: strp("0.0%"), Alignment: num},
+		fDays:   {CustomNumFmt: strp("#,##0.0"), Alignment: num},
+		fDate:   {CustomNumFmt: strp("yyyy-mm-dd"), Alignment: num},
+		fNum:    {CustomNumFmt: strp("0.000"), Alignment: num},
+		fChange: {CustomNumFmt: strp(`+0.0%;-0.0%;0.0%`), Alignment: num},
+		fPts:    {CustomNumFmt: strp(`+0.0" pts";-0.0" pts";0.0" pts"`), Alignment: num},
+		fRatio:  {CustomNumFmt: strp(`0.00"x"`), Alignment: num},
+	}
+	for _, k := range []string{"subtitle", "para", "empty", "warn"} { // the same, wrapped over merged cells
+		w := *defs[k]
+		w.Alignment = &excelize.Alignment{WrapText: true, Vertical: "top"}
+		defs[k+"-wrap"] = &w
 	}
 	for k, s := range defs {
 		id, err := b.f.NewStyle(s)
@@ -378,6 +393,32 @@ type sheet struct {
 	frozen bool
 	charts int
 	wrapW  float64 // width of wrapped text columns
+
+	// for the printed page: row heights set, where charts and headings
+	// are, and the sentences that may need wrapping over the sheet's width
+	heights  map[int]float64 // points, rows not at the default height
+	spots    []chartSpot
+	headings map[int]bool
+	lastHead int // row of the latest heading
+	texts    []textSpot
+	// widest chart, in pixels
+	widestChart float64
+}
+
+// chartSpot is a chart on the sheet: its block starts at row start (its
+// heading, when the heading sits just above), the chart itself at row, and
+// it is height points tall.
+type chartSpot struct {
+	start, row int
+	height     float64
+}
+
+// textSpot is a sentence written in column A that may run past the sheet's
+// used columns.
+type textSpot struct {
+	row   int
+	text  string
+	style string
 }
 
 func (b *book) newSheet(name string) (*sheet, error) {
@@ -388,7 +429,8 @@ func (b *book) newSheet(name string) (*sheet, error) {
 	if err := b.f.SetSheetView(name, 0, &excelize.ViewOptions{ShowGridLines: boolp(false)}); err != nil {
 		return nil, err
 	}
-	return &sheet{b: b, name: name, row: 1, widths: map[int]float64{}, maxW: map[int]float64{}, wrapW: 40}, nil
+	return &sheet{b: b, name: name, row: 1, widths: map[int]float64{}, maxW: map[int]float64{}, wrapW: 40,
+		heights: map[int]float64{}, headings: map[int]bool{}}, nil
 }
 
 func boolp(v bool) *bool { return &v }
@@ -432,12 +474,26 @@ func (s *sheet) styled(c, r int, v any, style string) {
 	s.style(c, r, c, r, style)
 }
 
+// setHeight sets a row's height in points and remembers it for the page
+// layout.
+func (s *sheet) setHeight(r int, h float64) {
+	s.b.f.SetRowHeight(s.name, r, h)
+	s.heights[r] = h
+}
+
+// text writes a sentence in column A; finish wraps it over the sheet's
+// columns when it is longer than they are wide.
+func (s *sheet) text(text, style string) {
+	s.styled(1, s.row, text, style)
+	s.texts = append(s.texts, textSpot{row: s.row, text: text, style: style})
+}
+
 func (s *sheet) title(text, sub string) {
 	s.styled(1, s.row, text, "title")
-	s.b.f.SetRowHeight(s.name, s.row, 24)
+	s.setHeight(s.row, 24)
 	s.row++
 	if sub != "" {
-		s.styled(1, s.row, sub, "subtitle")
+		s.text(sub, "subtitle")
 		s.row++
 	}
 	s.row++
@@ -445,12 +501,14 @@ func (s *sheet) title(text, sub string) {
 
 func (s *sheet) heading(text string) {
 	s.styled(1, s.row, text, "heading")
-	s.b.f.SetRowHeight(s.name, s.row, 18)
+	s.setHeight(s.row, 18)
+	s.headings[s.row] = true
+	s.lastHead = s.row
 	s.row++
 }
 
 func (s *sheet) para(text string) {
-	s.styled(1, s.row, text, "para")
+	s.text(text, "para")
 	s.row++
 }
 
@@ -458,7 +516,7 @@ func (s *sheet) gap() { s.row++ }
 
 // empty says why a section has nothing to show, instead of a blank table.
 func (s *sheet) empty(reason string) {
-	s.styled(1, s.row, reason, "empty")
+	s.text(reason, "empty")
 	s.row += 2
 }
 
@@ -468,7 +526,7 @@ func (s *sheet) failed(what string, err error) {
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
 		msg = msg[:i]
 	}
-	s.styled(1, s.row, msg, "warn")
+	s.text(msg, "warn")
 	s.row += 2
 	s.b.warn(s.name + ": " + msg)
 }
@@ -521,23 +579,32 @@ func (s *sheet) table(cols []col, rows [][]any) tableRange {
 	headerLines := 1.0
 	for i, c := range cols {
 		s.set(i+1, top, c.Header)
-		// headers wrap over at most three lines; the filter button needs ~3 characters
+		// headers wrap over at most three lines, never inside a word (bold
+		// text is wider, hence the extra character); the filter button needs
+		// ~3 characters
 		w := float64(utf8.RuneCountInString(c.Header))
 		lines := 1.0
 		if cw := s.contentWidth(i, cols, rows); w+3 > cw && w > 12 {
 			lines = math.Min(3, math.Ceil(w/math.Max(cw-3, 10)))
 			w = math.Max(cw-3, math.Ceil(w/lines))
+			w = math.Max(w, longestWord(c.Header)+1)
+			lines = math.Min(3, float64(wrappedLines(c.Header, w)))
 		}
 		headerLines = math.Max(headerLines, lines)
-		s.grow(i+1, w+3)
+		s.grow(i+1, w+4) // bold, and apart from the next header
 		s.grow(i+1, s.contentWidth(i, cols, rows))
 		if c.Format == fWrap {
 			s.maxW[i+1] = s.wrapW
 		}
 	}
 	s.style(1, top, len(cols), top, "header")
+	for i, c := range cols {
+		if numeric(c.Format) {
+			s.style(i+1, top, i+1, top, "header-num")
+		}
+	}
 	if headerLines > 1 {
-		s.b.f.SetRowHeight(s.name, top, 15*headerLines)
+		s.setHeight(top, 15*headerLines)
 	}
 	for r, row := range rows {
 		lines := 1
@@ -547,11 +614,11 @@ func (s *sheet) table(cols []col, rows [][]any) tableRange {
 			}
 			s.set(i+1, top+1+r, row[i])
 			if str, ok := row[i].(string); ok && c.Format == fWrap {
-				lines = max(lines, wrappedLines(str, s.wrapW-2))
+				lines = max(lines, wrappedLines(str, s.wrapW-2-numIndent))
 			}
 		}
 		if lines > 1 {
-			s.b.f.SetRowHeight(s.name, top+1+r, float64(13*lines+2))
+			s.setHeight(top+1+r, float64(13*lines+2))
 		}
 	}
 	last := top + len(rows)
@@ -602,6 +669,26 @@ func wrappedLines(text string, width float64) int {
 	return lines
 }
 
+// numeric reports whether a format shows numbers (or dates), which sit
+// right in their cells.
+func numeric(format string) bool {
+	switch format {
+	case fInt, fMoney, fPct, fDays, fDate, fNum, fChange, fPts, fRatio:
+		return true
+	}
+	return false
+}
+
+// longestWord is the length of a text's longest word, the narrowest a
+// wrapped cell can be without breaking a word.
+func longestWord(text string) float64 {
+	w := 0
+	for _, word := range strings.Fields(text) {
+		w = max(w, utf8.RuneCountInString(word))
+	}
+	return float64(w)
+}
+
 // contentWidth is the display width of a column's widest value.
 func (s *sheet) contentWidth(i int, cols []col, rows [][]any) float64 {
 	w := 0.0
@@ -610,8 +697,14 @@ func (s *sheet) contentWidth(i int, cols []col, rows [][]any) float64 {
 			w = math.Max(w, displayWidth(row[i], cols[i].Format))
 		}
 	}
+	if numeric(cols[i].Format) || cols[i].Format == fWrap {
+		w += numIndent
+	}
 	return w + 2
 }
+
+// numIndent is the room, in characters, that a cell's indent takes.
+const numIndent = 2
 
 // displayWidth estimates how many characters a value takes in its format.
 func displayWidth(v any, format string) float64 {
@@ -684,6 +777,11 @@ const chartHeight = 18
 // been written below it) and returns the anchor row.
 func (s *sheet) reserve(rows int) int {
 	at := s.row
+	start := at
+	if s.lastHead > 0 && at-s.lastHead <= 3 { // keep the heading (and its sentence) with the chart
+		start = s.lastHead
+	}
+	s.spots = append(s.spots, chartSpot{start: start, row: at})
 	s.row += rows + 1
 	return at
 }
@@ -712,6 +810,12 @@ func (s *sheet) chartAt(row int, c *excelize.Chart, combo ...*excelize.Chart) {
 		s.b.warn(s.name + ": chart: " + err.Error())
 		return
 	}
+	for i := range s.spots {
+		if s.spots[i].row == row {
+			s.spots[i].height = float64(c.Dimension.Height) * 0.75
+		}
+	}
+	s.widestChart = max(s.widestChart, float64(c.Dimension.Width))
 	s.charts++
 }
 
@@ -729,15 +833,138 @@ func (s *sheet) finish() error {
 		FitToWidth: intp(1), FitToHeight: intp(0)}); err != nil {
 		return err
 	}
+	if err := s.b.f.SetPageMargins(s.name, &excelize.PageLayoutMarginsOptions{Left: fp(pageMargin), Right: fp(pageMargin),
+		Top: fp(pageMargin), Bottom: fp(pageMargin), Header: fp(0.2), Footer: fp(0.2)}); err != nil {
+		return err
+	}
+	final := map[int]float64{}
+	lastCol := 0
 	for c, w := range s.widths {
 		name, _ := excelize.ColumnNumberToName(c)
-		mx := 60.0
+		mx := 66.0 // a SHA-256 checksum fits
 		if m, ok := s.maxW[c]; ok {
 			mx = m
 		}
-		if err := s.b.f.SetColWidth(s.name, name, name, math.Max(8, math.Min(mx, w))); err != nil {
+		final[c] = math.Max(8, math.Min(mx, w))
+		lastCol = max(lastCol, c)
+		if err := s.b.f.SetColWidth(s.name, name, name, final[c]); err != nil {
 			return err
 		}
+	}
+	if err := s.wrapTexts(final, lastCol); err != nil {
+		return err
+	}
+	return s.pageBreaks(final, lastCol)
+}
+
+// The printed page: A4 landscape, margins in inches.
+const (
+	pageMargin     = 0.4
+	pageWidthPt    = 842.0
+	pageHeightPt   = 595.0
+	defaultRowPt   = 15.0
+	excelDefaultCW = 8.43 // width of a column never set, in characters
+)
+
+// colPixels is a column's width on screen (Calibri 11: 7 pixels a
+// character plus 5 of padding).
+func colPixels(chars float64) float64 { return math.Floor(chars*7 + 5) }
+
+// sheetPixels is the width of columns 1..lastCol, in pixels.
+func sheetPixels(widths map[int]float64, lastCol int) float64 {
+	px := 0.0
+	for c := 1; c <= lastCol; c++ {
+		w, ok := widths[c]
+		if !ok {
+			w = excelDefaultCW
+		}
+		px += colPixels(w)
+	}
+	return px
+}
+
+// wrapTexts merges a sentence longer than the sheet's columns across them
+// and wraps it: left alone it runs on to the right, and a printed sheet
+// fits its widest line to the page, so one long sentence (a capped list's
+// query) shrank a whole sheet.
+func (s *sheet) wrapTexts(widths map[int]float64, lastCol int) error {
+	if lastCol < 2 {
+		return nil
+	}
+	chars := (sheetPixels(widths, lastCol) - 5) / 7
+	for _, t := range s.texts {
+		size := 1.0
+		if t.style == "para" || t.style == "subtitle" {
+			size = 0.9 // 10-point type, where a column character is 11-point
+		}
+		need := float64(utf8.RuneCountInString(t.text)) * size
+		if need <= chars {
+			continue
+		}
+		if err := s.b.f.MergeCell(s.name, cellName(1, t.row), cellName(lastCol, t.row)); err != nil {
+			return err
+		}
+		s.style(1, t.row, lastCol, t.row, t.style+"-wrap")
+		lines := wrappedLines(t.text, chars/size-2)
+		s.setHeight(t.row, float64(14*lines+2))
+	}
+	return nil
+}
+
+// pageBreaks starts a new printed page before a chart (with its heading)
+// unless it surely fits on the page it starts on, so no chart is cut in
+// two. Where a printer breaks pages depends on its fonts (LibreOffice
+// without Calibri draws columns wider, so it fits more rows on a page), so
+// the layout measures the way that fills a page soonest (Excel's), counts
+// from the last break set here, and once the rows since then may have run
+// past a page, breaks before the next chart whatever happens in between.
+func (s *sheet) pageBreaks(widths map[int]float64, lastCol int) error {
+	px := math.Max(sheetPixels(widths, lastCol), s.widestChart)
+	printW := pageWidthPt - 2*pageMargin*72
+	printH := pageHeightPt - 2*pageMargin*72
+	scale := math.Min(1, printW/(px*0.75))
+	scale = math.Floor(scale*100) / 100 // printers scale by whole percents
+	capH := printH / scale * 0.94       // a margin for type a printer sets taller
+	height := func(r int) float64 {
+		if h, ok := s.heights[r]; ok {
+			return h
+		}
+		return defaultRowPt
+	}
+	chartAt := map[int]chartSpot{}
+	for _, c := range s.spots {
+		if c.height > 0 {
+			chartAt[c.start] = c
+		}
+	}
+	y := 0.0 // since the last break
+	for r := 1; r <= s.row; r++ {
+		if c, ok := chartAt[r]; ok {
+			lead, rows := 0.0, 0.0
+			for k := c.start; k < c.row; k++ {
+				lead += height(k)
+			}
+			for k := c.row; rows < c.height; k++ { // the rows the chart covers
+				rows += height(k)
+			}
+			if y > 0 && y+lead+math.Max(c.height, rows) > capH {
+				// a chart whose top is the page's top edge gets its border
+				// drawn at the foot of the page before as well: start the
+				// page one row up, on the blank row above the chart
+				at := r
+				if c.start == c.row && r > 2 {
+					at = r - 1
+				}
+				if err := s.b.f.InsertPageBreak(s.name, cellName(1, at)); err != nil {
+					return err
+				}
+				y = 0
+				if at < r {
+					y = height(at)
+				}
+			}
+		}
+		y += height(r)
 	}
 	return nil
 }

@@ -54,14 +54,16 @@ func writeNotes(s *sheet) error {
 	s.para("Every number here comes from a table in the database and can be checked by hand: pipecast sql \"select * from <table>\".")
 	s.para(fmt.Sprintf("Long lists are cut at %d rows; the sheet gives the query for the whole list.", s.b.opt.MaxRows))
 	s.gap()
-	s.wrapW = 100
+	// the definitions' column also holds the 64-character checksums below,
+	// so the sheet stays narrow enough to print legibly on one page width
+	s.wrapW = 80
 	s.section("Metric definitions", []string{"metric_definitions"}, "No definitions recorded: run `pipecast run`.",
 		[]col{{"Family", fText}, {"Table", fText}, {"Metric", fText}, {"Definition", fWrap}},
 		`SELECT family, "table", metric, definition FROM metric_definitions ORDER BY family, "table", metric, definition`)
 	s.section("Source files", []string{"ingest_files", "ingest_runs"}, "No ingest recorded.",
-		[]col{{"Dataset", fText}, {"File", fText}, {"Format", fText}, {"Role", fText}, {"Rows read", fInt},
-			{"Loaded", fInt}, {"Rejected", fInt}, {"SHA-256", fText}, {"Loaded at (UTC)", fDate}},
-		`SELECT r.dataset, f.path, f.format, f.role, f.rows_read, f.rows_loaded, f.rows_rejected, f.sha256, r.finished_at
+		[]col{{"Dataset", fText}, {"Role", fText}, {"File", fText}, {"SHA-256", fText}, {"Format", fText}, {"Rows read", fInt},
+			{"Loaded", fInt}, {"Rejected", fInt}, {"Loaded at (UTC)", fDate}},
+		`SELECT r.dataset, f.role, f.path, f.sha256, f.format, f.rows_read, f.rows_loaded, f.rows_rejected, r.finished_at
 		 FROM ingest_files f JOIN ingest_runs r USING (run_id)
 		 WHERE r.run_id IN (SELECT arg_max(run_id, finished_at) FROM ingest_runs GROUP BY dataset)
 		 ORDER BY r.dataset, f.path`)

@@ -93,8 +93,102 @@ func (s *sheet) dump(heading, table, emptyMsg, where, orderBy string) (tableRang
 	return s.capped(heading, []string{table}, emptyMsg, cols, "SELECT "+strings.Join(sel, ", ")+from+" ORDER BY "+orderBy, "SELECT count(*)"+from)
 }
 
+// maxAcross caps the columns of a table laid out across.
+const maxAcross = 12
+
+// dumpAcross writes a table as it is but turned on its side: one row per
+// column (the waterfall reads top to bottom, start to end) and one column
+// per row, headed by the row's text columns (scope and value). A table with
+// twenty-odd columns would otherwise shrink the whole printed sheet to an
+// unreadable size.
+func (s *sheet) dumpAcross(heading, table, emptyMsg string) (tableRange, bool) {
+	s.heading(heading)
+	if !s.b.has(table) {
+		s.notComputed(table)
+		return tableRange{}, false
+	}
+	names, types := s.b.columns(table)
+	var keys, sel []string
+	for i, n := range names {
+		sel = append(sel, quoteIdent(n))
+		if types[i] == "VARCHAR" {
+			keys = append(keys, quoteIdent(n))
+		}
+	}
+	if len(names) == 0 {
+		s.empty(emptyMsg)
+		return tableRange{}, false
+	}
+	from := " FROM " + quoteIdent(table)
+	full := "SELECT " + strings.Join(sel, ", ") + from + " ORDER BY " + strings.Join(append(keys, sel...), ", ")
+	rows, err := s.b.query(full+" LIMIT ?", maxAcross)
+	if err != nil {
+		s.failed(heading+" ("+table+")", err)
+		return tableRange{}, false
+	}
+	if len(rows) == 0 {
+		s.empty(emptyMsg)
+		return tableRange{}, false
+	}
+	cols := []col{{"Measure", fText}}
+	seen := map[string]int{}
+	for _, r := range rows {
+		var parts []string
+		for i := range names {
+			if v, ok := r[i].(string); ok && types[i] == "VARCHAR" && (len(parts) == 0 || parts[len(parts)-1] != v) {
+				parts = append(parts, v)
+			}
+		}
+		h := strings.Join(parts, " ")
+		if h == "" {
+			h = "(blank)"
+		}
+		// an Excel table's headers must differ
+		if seen[h]++; seen[h] > 1 {
+			h = fmt.Sprintf("%s (%d)", h, seen[h])
+		}
+		cols = append(cols, col{h, fText})
+	}
+	var data [][]any
+	var formats []string
+	for i, n := range names {
+		if types[i] == "VARCHAR" {
+			continue
+		}
+		h := strings.ReplaceAll(n, "_", " ")
+		f := guessFormat(n, types[i])
+		if f == fMoney {
+			h += " (" + s.b.currency + ")"
+		}
+		row := []any{strings.ToUpper(h[:1]) + h[1:]}
+		for _, r := range rows {
+			row = append(row, r[i])
+		}
+		data = append(data, row)
+		formats = append(formats, f)
+	}
+	for i, f := range formats { // widths follow the values as they will be shown
+		for j := 1; j < len(data[i]); j++ {
+			s.grow(j+1, displayWidth(data[i][j], f)+2+numIndent)
+		}
+	}
+	t := s.table(cols, data)
+	s.style(2, t.header, len(cols), t.header, "header-num")
+	for i, f := range formats {
+		s.style(2, t.firstRow+i, len(cols), t.firstRow+i, f)
+	}
+	var n int64
+	if err := s.b.db.QueryRowContext(s.b.ctx, "SELECT count(*)"+from).Scan(&n); err == nil && n > int64(len(rows)) {
+		s.row--
+		s.para(fmt.Sprintf("Showing %d of %d. All of them: pipecast sql %q", len(rows), n, oneLine(full)))
+		s.gap()
+	}
+	return t, true
+}
+
 // forecastQuery selects the whole business's pipecast forecast for the first
-// period of a grain (month or quarter): period, expected, p10, p50, p90.
+// period of a grain (month or quarter): period, expected, p10, p50, p90 and
+// the period's label (NULL when the table has none).
 func forecastQuery(b *book, grain string) string {
 	names, _ := b.columns("forecast")
 	have := map[string]bool{}
@@ -121,7 +215,12 @@ func forecastQuery(b *book, grain string) string {
 			where = append(where, "CAST(period AS VARCHAR) LIKE '%Q%'")
 		}
 	}
-	return `SELECT period, expected, p10, p50, p90 FROM forecast WHERE ` + strings.Join(where, " AND ") + ` ORDER BY period LIMIT 1`
+	// the label names a quarter as a quarter (2026-Q1), not by its first day
+	label := "NULL"
+	if have["period_label"] {
+		label = "period_label"
+	}
+	return `SELECT period, expected, p10, p50, p90, ` + label + ` FROM forecast WHERE ` + strings.Join(where, " AND ") + ` ORDER BY period LIMIT 1`
 }
 
 func writeForecast(s *sheet) error {
@@ -151,8 +250,8 @@ func writeForecast(s *sheet) error {
 	s.dump("Backtest accuracy: each method over the past periods (WAPE, bias, P10-P90 coverage; near 80% coverage is honest)", "backtest_summary",
 		"No backtest summary.", "", "")
 	s.dump("Backtest: forecast from the pipeline as it stood at each period's start vs what was actually won", "backtest", "No past periods to test.", "", "")
-	s.dump("Pipeline changes in the month (start + new + pulled in + increased - decreased - pushed out - won - lost = end)", "pipeline_waterfall",
-		"No pipeline changes recorded.", "", "")
+	s.dumpAcross("Pipeline changes in the month (start + new + pulled in + increased - decreased - pushed out - won - lost = end)", "pipeline_waterfall",
+		"No pipeline changes recorded.")
 	s.dump("Slipped deals (expected close pushed out of the period)", "pipeline_slipped", "No deal slipped.", "", "")
 	return nil
 }
@@ -235,6 +334,7 @@ func writeAccounts(s *sheet) error {
 			data[i] = []any{it.name, it.v}
 		}
 		t := s.table([]col{{"Figure", fText}, {"Value", fText}}, data)
+		s.style(2, t.header, 2, t.header, "header-num")
 		for i, it := range items {
 			s.style(2, t.firstRow+i, 2, t.firstRow+i, it.format)
 		}

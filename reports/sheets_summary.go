@@ -97,6 +97,7 @@ func writeSummary(s *sheet) error {
 	s.wrapW = 70
 	t := s.table([]col{{"Figure", fText}, {monthName(m), fText}, {monthName(prev), fText}, {"Change vs " + monthName(prev), fText},
 		{monthName(year), fText}, {"Change vs " + monthName(year), fText}, {"Reading", fWrap}}, rows)
+	s.style(2, t.header, 6, t.header, "header-num") // the figures are numbers, row by row
 	for i, k := range kpis {
 		r := t.firstRow + i
 		for _, c := range []int{2, 3, 5} {
@@ -211,7 +212,11 @@ func (s *sheet) forecastKPI(grain string) kpi {
 	}
 	r := rows[0]
 	k.cur = r[3]
-	k.reading = fmt.Sprintf("For %s: most likely %s %s, 80%% range %s to %s (expected %s).", periodLabel(r[0]),
+	period := periodLabel(r[0])
+	if l, ok := r[5].(string); ok && l != "" && grain != "month" {
+		period = l // 2026-Q1, not the quarter's first month
+	}
+	k.reading = fmt.Sprintf("For %s: most likely %s %s, 80%% range %s to %s (expected %s).", period,
 		s.b.currency, fmtMoney(r[3]), fmtMoney(r[2]), fmtMoney(r[4]), fmtMoney(r[1]))
 	return k
 }
