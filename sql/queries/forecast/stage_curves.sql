@@ -5,7 +5,7 @@
 -- the stage entry): the curves are value-weighted, so larger deals' lower or
 -- higher win rates and speeds carry their weight in the bookings forecast. A deal that has sat in a stage for e
 -- days is forecast from the visits that also sat there at least L <= e days.
-WITH l AS (SELECT unnest([0, 2, 4, 7, 10, 14, 18, 22, 26, 30, 40, 50, 60, 75, 90, 120, 180, 270, 365]) AS landmark),
+WITH l AS (SELECT unnest([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 33, 36, 40, 45, 50, 55, 60, 67, 75, 82, 90, 105, 120, 150, 180, 225, 270, 320, 365]) AS landmark),
 v AS (
     SELECT v.pipeline, v.stage, l.landmark, v.entered_at + to_days(l.landmark) AS origin, v.closed_at, v.outcome, v.amount
     FROM forecast_visits v
