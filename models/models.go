@@ -153,7 +153,7 @@ func runAsOf(ctx context.Context, r *store.Run, _ Options) error {
 
 var asofDefinitions = []store.Definition{
 	{Family: "asof", Table: "asof_deals", Metric: "deal as of a date",
-		Definition: "Every deal created on or before the as-of date, with the stage, status, amount, rep probability and expected close date it had then, read from stage history; a value history never recorded is taken from the deal's current record. A deal is open at the as-of date unless the last stage it entered by then is a won or lost stage."},
+		Definition: "Every deal created on or before the as-of date, with the stage, status, amount, rep probability and expected close date it had then, read from stage history. A value history never recorded comes from the deal's current record only where that cannot tell the future: the amount always (a static attribute then), the probability and expected close date only when the deal has no stage entry after the date (else NULL: a closed deal's current probability and close date are its outcome). A deal is open at the as-of date unless the last stage it entered by then is a won or lost stage."},
 }
 
 // writeDefinitions replaces metric_definitions with every model's own.

@@ -175,3 +175,35 @@ func TestClassifyLockHolder(t *testing.T) {
 		}
 	}
 }
+
+// TestDealsAtNeverCurrentOutcomeForThePast: an export whose history keeps
+// no probability or expected close date. Before a deal closed, its current
+// probability (1) and close date (the day it was won) are the future:
+// deals_at gives NULL. A deal with no entry after t is as its record says.
+func TestDealsAtNeverCurrentOutcomeForThePast(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	mustExec(t, db, `INSERT INTO stages VALUES ('p','A',1,'open',0.1),('p','B',2,'open',0.5),('p','Won',3,'won',1),('p','Lost',4,'lost',0)`)
+	mustExec(t, db, `INSERT INTO deals (deal_id, dataset, pipeline, stage, status, amount, currency, amount_base, created_at, closed_at, expected_close_date, probability)
+		VALUES ('won','x','p','Won','won',300,'EUR',300,'2024-01-01','2024-03-01','2024-03-01',1),
+		       ('open','x','p','A','open',100,'EUR',100,'2024-01-01',NULL,'2024-06-30',0.3)`)
+	mustExec(t, db, `INSERT INTO stage_history (dataset, deal_id, seq, stage, entered_at) VALUES
+		('x','won',1,'A','2024-01-01'),('x','won',2,'Won','2024-03-01'),('x','open',1,'A','2024-01-01')`)
+	for _, c := range []struct {
+		at, deal, prob, ecd string
+	}{
+		{"2024-02-01", "won", "NULL", "NULL"},
+		{"2024-03-02", "won", "1.0", "2024-03-01"},
+		{"2024-02-01", "open", "0.3", "2024-06-30"},
+	} {
+		var prob, ecd string
+		err := db.QueryRowContext(ctx, `SELECT coalesce(probability::VARCHAR, 'NULL'), coalesce(expected_close_date::VARCHAR, 'NULL')
+			FROM deals_at(?::TIMESTAMP) WHERE deal_id = ?`, c.at, c.deal).Scan(&prob, &ecd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if prob != c.prob || ecd != c.ecd {
+			t.Errorf("%s at %s: probability %s, close date %s; want %s, %s", c.deal, c.at, prob, ecd, c.prob, c.ecd)
+		}
+	}
+}

@@ -62,6 +62,15 @@ func TestCheck(t *testing.T) {
 		}
 	}
 
+	// The default thresholds, given as flags (they override the config's
+	// loose ones), are what a healthy pipeline passes: this one does.
+	code, out, errOut = cli(t, dir, "check", "--max-wape", "0.35", "--max-bias", "0.25", "--min-coverage", "0.5",
+		"--max-ece", "0.1", "--max-brier", "0.25", "--periods", "12")
+	t.Logf("check with the default thresholds:\n%s", out)
+	if code != 0 || strings.Contains(out, "FAIL") || strings.Contains(out, "not available") {
+		t.Fatalf("check with sensible thresholds: exit %d\n%s%s", code, out, errOut)
+	}
+
 	// A deliberately strict threshold fails with exit 1, with JUnit and
 	// GitHub annotations.
 	junit := filepath.Join(dir, "check.xml")

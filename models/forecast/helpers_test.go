@@ -48,7 +48,13 @@ func runAt(t testing.TB, db *store.DB, asOf time.Time, opt Options) {
 // generated loads a synthetic export of n deals through ingest.
 func generated(t testing.TB, n int, seed uint64) (*store.DB, *synth.Truth) {
 	t.Helper()
-	ex, tr, err := synth.Generate(synth.Options{Deals: n, Seed: int64(seed)})
+	return generatedAt(t, n, seed, synth.DefaultAsOf)
+}
+
+// generatedAt loads a synthetic export of n deals as it stood at asOf.
+func generatedAt(t testing.TB, n int, seed uint64, asOf time.Time) (*store.DB, *synth.Truth) {
+	t.Helper()
+	ex, tr, err := synth.Generate(synth.Options{Deals: n, Seed: int64(seed), AsOf: asOf, CycleSample: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

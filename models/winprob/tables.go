@@ -136,6 +136,42 @@ func (res *result) writeModel(ctx context.Context, r *store.Run) error {
 				add("encoding", e.prefix+"="+k, nan, nan, nan, float64(e.n[k]), e.enc[k], "x = training deals, y = logit of the shrunk win rate")
 			}
 		}
+		// The rest of what the features are computed from, so a score can
+		// be rebuilt from this table and the deal's history alone.
+		tks := make([]teamStageKey, 0, len(m.fz.teamStage))
+		for k := range m.fz.teamStage {
+			tks = append(tks, k)
+		}
+		sort.Slice(tks, func(a, b int) bool {
+			if tks[a].team != tks[b].team {
+				return tks[a].team < tks[b].team
+			}
+			return tks[a].sid < tks[b].sid
+		})
+		for _, k := range tks {
+			add("encoding", "team_stage="+k.team+"|"+stageName(res.dt, k.sid), nan, nan, nan, nan, m.fz.teamStage[k],
+				"team_stage_win_logit of the team's deals in the stage: logit((wins + 100 r_s) / (n + 100)) over its training snapshots")
+		}
+		fsids := make([]int, 0, len(m.fz.stageRate))
+		for s := range m.fz.stageRate {
+			fsids = append(fsids, s)
+		}
+		sort.Ints(fsids)
+		for _, s := range fsids {
+			add("encoding", "stage_rate="+stageName(res.dt, s), nan, nan, nan, nan, m.fz.stageRate[s],
+				"r_s = (wins_s + 20 prior) / (n_s + 20); team_stage_win_logit = logit(r_s) (clipped to 0.001..0.999) for a team not seen in the stage, logit(prior) for an unseen stage")
+		}
+		owners := make([]string, 0, len(m.fz.repShift))
+		for o := range m.fz.repShift {
+			owners = append(owners, o)
+		}
+		sort.Strings(owners)
+		for _, o := range owners {
+			add("encoding", "rep_shift="+o, nan, nan, nan, nan, m.fz.repShift[o],
+				"rep_logit_adjusted = logit(stated clipped to 0.01..0.99) - y, y the owner's shrunk shift logit(mean stated) - logit(observed)")
+		}
+		add("encoding", "rep_shift", nan, nan, nan, nan, m.fz.repShiftAll, "the shift of all owners together, used for an owner without one")
+		add("fill", "rep_logit_adjusted", nan, nan, nan, nan, m.fz.repFill, "value used when no probability is stated")
 		switch m.kind {
 		case kindPlatt:
 			add("calibration", "platt_a", m.plt.A, nan, nan, nan, nan, "p = 1 / (1 + exp(-(a * eta + b)))")
