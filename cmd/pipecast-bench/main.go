@@ -121,9 +121,9 @@ func benchScale(out io.Writer, bin, cache string, n, seed int) ([]step, error) {
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(&q, "CREATE TABLE %s AS SELECT * FROM read_csv('%s');\n", strings.TrimSuffix(f, ".csv"), abs)
+		fmt.Fprintf(&q, "CREATE TABLE floor_%s AS SELECT * FROM read_csv('%s');\n", strings.TrimSuffix(f, ".csv"), abs)
 	}
-	q.WriteString("SELECT count(*) FROM deals;")
+	q.WriteString("SELECT count(*) FROM floor_deals;")
 	cfg := filepath.Join(export, "pipecast.yaml")
 	report := filepath.Join(cache, fmt.Sprintf("report-%d.xlsx", n))
 	plan := []struct {
