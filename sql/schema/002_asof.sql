@@ -1,11 +1,7 @@
 -- As-of reconstruction: the pipeline exactly as it stood at a past moment t,
 -- from stage history (and amount, probability and expected close date
--- history where the export kept them). The deal's current record stands in
--- for a field history never recorded only where it cannot tell the future:
--- the amount (a static attribute then), and the probability and expected
--- close date only when the deal has no stage entry after t (nothing has
--- happened to it since). A closed deal's current probability (1 or 0) and
--- close date are its outcome: for a moment before it they are NULL.
+-- history where the export kept them). Current values are used for a past
+-- date only where history holds no value at all for that field.
 
 -- Every stage entry up to t.
 CREATE MACRO history_at(t) AS TABLE
@@ -38,8 +34,7 @@ CREATE MACRO deals_at(t) AS TABLE
                arg_min(amount, seq) FILTER (WHERE amount IS NOT NULL)      AS amount,
                arg_min(amount_base, seq) FILTER (WHERE amount_base IS NOT NULL) AS amount_base,
                arg_min(probability, seq) FILTER (WHERE probability IS NOT NULL) AS probability,
-               arg_min(expected_close_date, seq) FILTER (WHERE expected_close_date IS NOT NULL) AS expected_close_date,
-               max(entered_at)                                             AS last_entered_at
+               arg_min(expected_close_date, seq) FILTER (WHERE expected_close_date IS NOT NULL) AS expected_close_date
         FROM stage_history
         GROUP BY deal_id
     )
@@ -52,11 +47,8 @@ CREATE MACRO deals_at(t) AS TABLE
            coalesce(h.amount, f.amount, d.amount)                         AS amount,
            d.currency,
            coalesce(h.amount_base, f.amount_base, d.amount_base)          AS amount_base,
-           -- no entry after t: history by t is all of it, the record is the deal then
-           coalesce(h.probability,
-                    CASE WHEN f.last_entered_at IS NULL OR f.last_entered_at <= t THEN d.probability END) AS probability,
-           coalesce(h.expected_close_date,
-                    CASE WHEN f.last_entered_at IS NULL OR f.last_entered_at <= t THEN d.expected_close_date END) AS expected_close_date,
+           coalesce(h.probability, f.probability, d.probability)          AS probability,
+           coalesce(h.expected_close_date, f.expected_close_date, d.expected_close_date) AS expected_close_date,
            d.created_at, d.deal_type, d.forecast_category, d.source, d.lost_reason,
            d.list_amount, d.history
     FROM deals d
