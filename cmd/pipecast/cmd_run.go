@@ -12,30 +12,40 @@ import (
 )
 
 type runOptions struct {
-	asOf string
+	asOf          string
+	revenueTarget float64
 }
 
 func (a *app) runCmd() *cobra.Command {
 	var o runOptions
 	cmd := &cobra.Command{
-		Use:   "run [--as-of DATE]",
+		Use:   "run [--as-of DATE] [--revenue-target AMOUNT]",
 		Short: "Recompute every model table as of a date, in one transaction",
 		Long: `run recomputes every model table (funnels, cycle lengths, pipeline shape,
 win probabilities, forecasts, customer categories) from the loaded data as it
 stood at the as-of date (default: the latest timestamp in the data), in one
-transaction, stamping each table with as_of and run_id.`,
+transaction, stamping each table with as_of and run_id. --revenue-target sets
+the target (base currency, all pipelines together) that pipeline_requirements
+plans for, overriding models.flow.revenue_target for this run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			asOf, err := parseAsOf(o.asOf)
 			if err != nil {
 				return err
 			}
+			opt := a.cfg.Models
+			if cmd.Flags().Changed("revenue-target") {
+				if o.revenueTarget <= 0 {
+					return usagef("--revenue-target %v: want a positive amount in the base currency", o.revenueTarget)
+				}
+				opt.Flow.RevenueTarget = o.revenueTarget
+			}
 			db, err := a.openDB(cmd.Context(), false)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			info, err := models.RunAll(cmd.Context(), db, asOf, a.cfg.Models, a.log)
+			info, err := models.RunAll(cmd.Context(), db, asOf, opt, a.log)
 			if err != nil {
 				return err
 			}
@@ -45,6 +55,7 @@ transaction, stamping each table with as_of and run_id.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.asOf, "as-of", "", "compute as of this date or timestamp (default: the latest timestamp in the data)")
+	cmd.Flags().Float64Var(&o.revenueTarget, "revenue-target", 0, "revenue target of the target period for all pipelines together, in the base currency (default: models.flow.revenue_target)")
 	return cmd
 }
 

@@ -58,9 +58,10 @@ var rank = map[string]int{"Raw lead": 1, "Marketing": 2, "Qualification": 3, "So
 	"Decision": 5, "Negotiation": 6, "Agreement": 7}
 
 type entry struct {
-	stage string
-	at    time.Time
-	order int
+	stage  string
+	at     time.Time
+	order  int
+	amount string // the row's amount, "" when the row has none
 }
 
 // TestSampleAgainstIndependentImplementation loads testdata/sample as
@@ -68,8 +69,9 @@ type entry struct {
 // exchange rates, models.RunAll as of the latest timestamp in the data) and
 // compares the funnel's reached / advanced / won / lost_here / open_here
 // counts (exactly) and the Kaplan-Meier median creation-to-close time
-// (within a day) with a plain-Go computation of the published rules from
-// the CSV files, sharing no code with the models.
+// (within a day), then pipeline_shape (checkShape) and the customer
+// categories (checkSegments), with a plain-Go computation of the published
+// rules from the CSV files, sharing no code with the models.
 func TestSampleAgainstIndependentImplementation(t *testing.T) {
 	ctx := context.Background()
 	deals := readCSV(t, "deals.csv")
@@ -92,7 +94,7 @@ func TestSampleAgainstIndependentImplementation(t *testing.T) {
 	}
 	byDeal := map[string][]entry{}
 	for i, h := range hist {
-		e := entry{h["stage"], ts(t, h["entered_at"]), i}
+		e := entry{stage: h["stage"], at: ts(t, h["entered_at"]), order: i, amount: h["amount"]}
 		byDeal[h["deal_id"]] = append(byDeal[h["deal_id"]], e)
 		later(e.at)
 	}
@@ -196,6 +198,10 @@ func TestSampleAgainstIndependentImplementation(t *testing.T) {
 	if math.Abs(got-kmMedian) > 1 {
 		t.Errorf("Kaplan-Meier median %.3f days, independent %.3f: more than a day apart", got, kmMedian)
 	}
+
+	s := &sampleData{deals: deals, byDeal: byDeal, asOf: asOf}
+	t.Run("shape", func(t *testing.T) { checkShape(t, db.DB, s) })
+	t.Run("segments", func(t *testing.T) { checkSegments(t, db.DB, s) })
 }
 
 // kaplanMeierMedian is the textbook product-limit estimate: at each
