@@ -107,6 +107,16 @@ var badCases = []badCase{
 	{name: "xlsx_is_csv", read: 2, loaded: 2, checks: map[string]any{
 		"SELECT count(*) FROM ingest_files WHERE reason LIKE '%named .xlsx but is text%'": int64(1)}},
 	{name: "binary_blob", err: "is not a text export"},
+	// JSON lines writers leave out null fields: keys first seen after line 1 count.
+	{name: "jsonl_sparse_keys", read: 3, loaded: 3, checks: map[string]any{
+		"SELECT owner FROM deals WHERE deal_id = 'D3'":                           "Bob",
+		"SELECT strftime(closed_at, '%Y-%m-%d') FROM deals WHERE deal_id = 'D2'": "2024-02-01",
+		"SELECT probability FROM deals WHERE deal_id = 'D2'":                     0.9}},
+	{name: "jsonl_bad_lines", read: 5, loaded: 2, rejects: []wantReject{
+		{file: "deals.jsonl", line: 2, reason: "the line ends in the middle of the object"},
+		{file: "deals.jsonl", line: 3, reason: "not a JSON object but an array"},
+		{file: "deals.jsonl", line: 4, reason: "not a JSON object but a JSON string"}}},
+	{name: "json_array", err: "line 1: not a JSON object but an array (JSON lines have one {...} object per line)"},
 	{name: "utf16", err: "UTF-16"},
 }
 

@@ -667,7 +667,7 @@ func openJSONL(path string, size int64, lim Limits) (*Table, error) {
 			dec.UseNumber()
 			var obj map[string]any
 			if err := dec.Decode(&obj); err != nil {
-				return nil, nil, fmt.Errorf("not a JSON object: %v", err)
+				return nil, nil, jsonLineError(b, err)
 			}
 			// keep the file's key order for the header
 			keys := jsonKeys(b)
@@ -693,7 +693,17 @@ func openJSONL(path string, size int64, lim Limits) (*Table, error) {
 		}
 		return nil, fmt.Errorf("%w: %s line %d: %v", ErrUnusable, path, line, err)
 	}
-	header := keys
+	// JSON lines writers often leave out null fields, so the header is every
+	// key of the file in order of first appearance, not the first object's.
+	header, err := jsonHeader(path, keys, maxRow)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if lim.MaxColumns > 0 && len(header) > lim.MaxColumns {
+		f.Close()
+		return nil, fmt.Errorf("%w: %s has %d distinct keys, over the limit of %d (limits.max_columns)", ErrUnusable, path, len(header), lim.MaxColumns)
+	}
 	index := map[string]int{}
 	for i, k := range header {
 		index[k] = i
@@ -732,6 +742,66 @@ func openJSONL(path string, size int64, lim Limits) (*Table, error) {
 		return Row{Line: line, Cells: toRow(obj)}, nil
 	}
 	return t, nil
+}
+
+// jsonLineError says in plain words why a line is not a JSON object,
+// without Go's type names.
+func jsonLineError(b []byte, err error) error {
+	var ute *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &ute) && b[0] == '[':
+		return errors.New("not a JSON object but an array (JSON lines have one {...} object per line)")
+	case errors.As(err, &ute):
+		return fmt.Errorf("not a JSON object but a JSON %s", ute.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("not a JSON object: the line ends in the middle of the object")
+	}
+	return fmt.Errorf("not a JSON object: %v", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// jsonHeader returns first followed by the keys of the file's other objects
+// that first lacks, in the order they first appear. Lines that are not
+// objects, or too long, are left for the reading pass to report.
+func jsonHeader(path string, first []string, maxRow int) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnusable, err)
+	}
+	defer f.Close()
+	header := append([]string(nil), first...)
+	seen := make(map[string]bool, len(first))
+	for _, k := range first {
+		seen[k] = true
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, min(1<<20, maxRow)), maxRow)
+	for sc.Scan() {
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 || b[0] != '{' {
+			continue
+		}
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(b, &obj) != nil {
+			continue
+		}
+		fresh := false
+		for k := range obj {
+			if !seen[k] {
+				fresh = true
+				break
+			}
+		}
+		if !fresh {
+			continue
+		}
+		for _, k := range jsonKeys(b) {
+			if !seen[k] {
+				seen[k] = true
+				header = append(header, k)
+			}
+		}
+	}
+	return header, nil
 }
 
 // rowError is a row that could not be split into cells at all.
