@@ -90,6 +90,15 @@ var badCases = []badCase{
 		{line: 4, column: "amount", reason: "amount is negative"}, {line: 5, column: "amount", reason: "amount is not an amount"},
 		{line: 6, column: "amount", reason: "an empty amount is not zero"}},
 		checks: map[string]any{"SELECT string_agg(deal_id || '=' || amount, ' ' ORDER BY deal_id) FROM deals": "D1=1200.5 D2=1200.5 D6=1200.0"}},
+	// ParseAmount drops a currency code or symbol: it decides the currency of
+	// a row without one and must agree with the row's currency.
+	{name: "currency_in_amount", read: 7, loaded: 5, rejects: []wantReject{
+		{line: 3, column: "currency", reason: "no exchange rate for GBP"},
+		{line: 4, column: "amount", reason: "amount is in EUR but the deal's currency is USD"}},
+		checks: map[string]any{
+			"SELECT currency || ' ' || amount || ' ' || amount_base FROM deals WHERE deal_id = 'D1'": "EUR 1200.5 1320.55",
+			"SELECT string_agg(deal_id || '=' || currency, ' ' ORDER BY deal_id) FROM deals":         "D1=EUR D4=EUR D5=EUR D6=USD D7=USD",
+			"SELECT amount::VARCHAR FROM deals WHERE deal_id = 'D7'":                                 "0.0"}},
 	{name: "negative_amounts", read: 3, loaded: 1, rejects: []wantReject{
 		{line: 2, column: "amount", reason: "negative"}, {line: 3, column: "amount", reason: "negative"}},
 		checks: map[string]any{"SELECT amount FROM deals WHERE deal_id = 'D3'": 0.0}},

@@ -265,6 +265,14 @@ func (l *loader) deal(ctx context.Context, v *rowValues, ra *Recognised) error {
 		return err
 	}
 	cur, _, _ := v.text("currency", false)
+	if ac := AmountCurrency(v.rec.Get("amount")); ac != "" && hasAmount {
+		// ParseAmount drops the code or symbol: it must agree with the currency.
+		if cur == "" {
+			cur = ac
+		} else if !strings.EqualFold(cur, ac) {
+			return v.bad("amount", fmt.Sprintf("amount is in %s but the deal's currency is %s", ac, strings.ToUpper(cur)))
+		}
+	}
 	if cur == "" {
 		cur = l.opt.BaseCurrency
 	}

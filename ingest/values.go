@@ -89,10 +89,37 @@ func ParseAmount(s string, decimalComma bool) (float64, error) {
 	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
 		return bad()
 	}
-	if neg {
+	if neg && v != 0 { // "-0" is zero, not a negative amount
 		v = -v
 	}
 	return v, nil
+}
+
+// currencySymbols are the symbols that belong to one currency; "$", "¥"
+// and "kr" name several and are read as decoration.
+var currencySymbols = map[rune]string{'€': "EUR", '£': "GBP", '₹': "INR", '₩': "KRW", '₽': "RUB",
+	'₺': "TRY", '₪': "ILS", '₴': "UAH", '₱': "PHP", '₫': "VND", '₦': "NGN", '฿': "THB"}
+
+// AmountCurrency returns the currency an amount's text names, by an ISO
+// code before or after the number ("EUR 1,200", "1200 GBP") or a symbol of
+// one currency ("1.200,50 €", "£300"); "" when it names none. ParseAmount
+// drops both, so ingest must compare them with the row's currency: "€500"
+// in a USD row is not 500 dollars.
+func AmountCurrency(s string) string {
+	t := strings.TrimSpace(s)
+	t = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(t, "("), ")"))
+	if c := strings.TrimSpace(trimCurrencyCode(t)); c != t {
+		if strings.HasPrefix(t, c) {
+			return strings.TrimSpace(t[len(c):])
+		}
+		return strings.TrimSpace(t[:len(t)-len(c)])
+	}
+	for _, r := range t {
+		if code, ok := currencySymbols[r]; ok {
+			return code
+		}
+	}
+	return ""
 }
 
 // trimCurrencyCode removes a three-letter ISO code written before or after

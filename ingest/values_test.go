@@ -63,6 +63,36 @@ func TestParseAmount(t *testing.T) {
 	}
 }
 
+func TestParseAmountNegativeZero(t *testing.T) {
+	for _, in := range []string{"-0", "(0)", "0-", "-0.00"} {
+		if v, err := ParseAmount(in, false); err != nil || v != 0 || math.Signbit(v) {
+			t.Errorf("ParseAmount(%q) = %v, %v; want 0 (not -0, which validation would let through as negative zero)", in, v, err)
+		}
+	}
+}
+
+func TestAmountCurrency(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"1.200,50 €", "EUR"},
+		{"€ 1 200,50", "EUR"},
+		{"£1200", "GBP"},
+		{"(£300)", "GBP"},
+		{"USD 1,200", "USD"},
+		{"1200 EUR", "EUR"},
+		{"(EUR 300)", "EUR"},
+		{"₹5,00,000", "INR"},
+		{"$1,200.50", ""}, // dollars of many countries
+		{"¥1000", ""},     // yen or yuan
+		{"1200", ""},
+		{"", ""},
+		{"abc", ""},
+	} {
+		if got := AmountCurrency(c.in); got != c.want {
+			t.Errorf("AmountCurrency(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
 func TestParseProbability(t *testing.T) {
 	cases := []struct {
 		in   string
