@@ -69,6 +69,11 @@ var badCases = []badCase{
 	{name: "duplicate_ids", read: 3, loaded: 2,
 		rejects: []wantReject{{line: 4, column: "deal_id", reason: "duplicate deal_id (line 2 has it too"}},
 		checks:  map[string]any{"SELECT name FROM deals WHERE deal_id = 'D1'": "Alpha"}},
+	{name: "duplicate_across_files", read: 4, loaded: 3,
+		rejects: []wantReject{{file: "more_deals.csv", line: 3, column: "deal_id", reason: "duplicate deal_id (../testdata/bad/duplicate_across_files/deals.csv line 2 has it too"}},
+		checks:  map[string]any{"SELECT name FROM deals WHERE deal_id = 'D1'": "Alpha"}},
+	// The reason given is a deal row's, not the accounts file's first reject.
+	{name: "no_deal_loaded_after_account_rejects", err: "(first: ../testdata/bad/no_deal_loaded_after_account_rejects/deals.csv line 2: amount is not an amount)"},
 	{name: "missing_column", err: "lacks required column(s) amount"},
 	{name: "unknown_stage", read: 2, loaded: 1,
 		rejects: []wantReject{{line: 3, column: "stage", reason: `"Haggling"`}}},

@@ -72,7 +72,8 @@ var ErrNoDeals = errors.New("no deals file among the inputs")
 type dealInfo struct {
 	pipeline *pipelineIndex
 	rate     float64
-	line     int // where the deal was first seen, for duplicate messages
+	line     int         // where the deal was first seen, for duplicate messages
+	file     *FileReport // and in which file
 }
 
 // loader holds one ingest's state.
@@ -472,7 +473,7 @@ func (l *loader) record(ctx context.Context, fr *FileReport, line int, rec Recor
 }
 
 func (l *loader) check(ctx context.Context, fr *FileReport, line int, rec Record, vo ValueOptions, ra *Recognised) (bool, error) {
-	v := &rowValues{rec: rec, vo: vo, now: l.now, line: line}
+	v := &rowValues{rec: rec, vo: vo, now: l.now, line: line, file: fr}
 	var err error
 	switch rec.Role {
 	case RoleDeals:
@@ -495,7 +496,7 @@ func (l *loader) check(ctx context.Context, fr *FileReport, line int, rec Record
 }
 
 func (l *loader) reject(ctx context.Context, fr *FileReport, line int, column, value, reason string) error {
-	if l.firstReject == "" {
+	if l.firstReject == "" && fr.Role == RoleDeals { // it explains why no deal loaded
 		l.firstReject = fmt.Sprintf("%s line %d: %s", fr.name(), line, reason)
 	}
 	b := l.rejects

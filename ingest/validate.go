@@ -21,6 +21,7 @@ type rowValues struct {
 	vo   ValueOptions
 	now  time.Time
 	line int
+	file *FileReport
 }
 
 func (v *rowValues) raw(name string) (string, string) {
@@ -206,6 +207,9 @@ func (l *loader) deal(ctx context.Context, v *rowValues, ra *Recognised) error {
 		return err
 	}
 	if first, dup := l.deals[id]; dup {
+		if first.line > 0 && first.file != nil && first.file != v.file {
+			return v.bad("deal_id", fmt.Sprintf("duplicate deal_id (%s line %d has it too; the first one is kept)", first.file.name(), first.line))
+		}
 		if first.line > 0 {
 			return v.bad("deal_id", fmt.Sprintf("duplicate deal_id (line %d has it too; the first one is kept)", first.line))
 		}
@@ -318,7 +322,7 @@ func (l *loader) deal(ctx context.Context, v *rowValues, ra *Recognised) error {
 	lr, hasLR, _ := v.text("lost_reason", false)
 	src, hasSrc, _ := v.text("source", false)
 
-	l.deals[id] = dealInfo{pipeline: pipe, rate: rate, line: v.line}
+	l.deals[id] = dealInfo{pipeline: pipe, rate: rate, line: v.line, file: v.file}
 	b := l.out[RoleDeals]
 	b.str(0, id, true)
 	b.str(1, acct, hasAcct)
