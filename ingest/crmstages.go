@@ -85,6 +85,9 @@ func scanTable(ctx context.Context, db *store.DB, t *Table, lim Limits, scan fun
 			if err != nil {
 				return err
 			}
+			if x.Kind == "csv" && len(row.Cells) != len(x.Header) {
+				continue // rejected when loaded (or a report's footer): nothing to learn
+			}
 			scan(row)
 		}
 	}

@@ -54,6 +54,11 @@ type Recognised struct {
 	// (its definition, or the stages its rows use); called once the lookup
 	// tables and scans are read, before the deals. See docs/adapters.md.
 	Stages func() *StageInfo
+	// Trailer, when set, recognises a line a report export appends after its
+	// rows (Salesforce's "Confidential Information - Do Not Distribute"): a
+	// block of one-field rows that ends the file and holds such a line is
+	// skipped, and the file's reason says so (see skipTrailer).
+	Trailer func(line string) bool
 }
 
 // Format recognises one kind of export file by its header.

@@ -394,6 +394,10 @@ func (l *loader) readTable(ctx context.Context, t *Table, ra *Recognised) (*File
 	}
 	rows := readAhead(ctx, t)
 	defer rows.stop()
+	next, trailer := rows.next, ""
+	if ra.Trailer != nil && t.Kind == "csv" {
+		next = skipTrailer(rows.next, len(t.Header), ra.Trailer, &trailer)
+	}
 	for n := 0; ; n++ {
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -403,7 +407,7 @@ func (l *loader) readTable(ctx context.Context, t *Table, ra *Recognised) (*File
 				progress(rows.pos)
 			}
 		}
-		row, err := rows.next()
+		row, err := next()
 		if err == io.EOF {
 			break
 		}
@@ -459,6 +463,9 @@ func (l *loader) readTable(ctx context.Context, t *Table, ra *Recognised) (*File
 		} else {
 			fr.Rejected++
 		}
+	}
+	if trailer != "" {
+		fr.Reason += "; " + trailer
 	}
 	if progress != nil {
 		progress(t.size)
