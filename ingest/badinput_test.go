@@ -44,6 +44,9 @@ type badCase struct {
 var badCases = []badCase{
 	{name: "empty", err: "deals.csv is empty"},
 	{name: "header_only", err: "header but no rows"},
+	{name: "blank_lines_only", err: "deals.csv has no header row"},
+	{name: "blank_line_before_header", read: 2, loaded: 1,
+		rejects: []wantReject{{line: 4, column: "amount", reason: "amount is not an amount"}}},
 	{name: "bom", read: 3, loaded: 3, checks: map[string]any{"SELECT name FROM deals WHERE deal_id = 'D1'": "Alpha"}},
 	{name: "crlf", read: 3, loaded: 3, checks: map[string]any{
 		"SELECT strftime(closed_at, '%Y-%m-%d') FROM deals WHERE deal_id = 'D3'": "2024-02-20",
@@ -121,6 +124,9 @@ var badCases = []badCase{
 	{name: "xlsx_is_csv", read: 2, loaded: 2, checks: map[string]any{
 		"SELECT count(*) FROM ingest_files WHERE reason LIKE '%named .xlsx but is text%'": int64(1)}},
 	{name: "binary_blob", err: "is not a text export"},
+	// A folder's .xls is refused with what to do, not left out of the snapshot.
+	{name: "xls_in_folder", err: "accounts.xls is an old binary Excel file (.xls); save it as .xlsx or CSV"},
+	{name: "nothing_readable", err: "no export files (csv, xlsx, parquet, jsonl) in ../testdata/bad/nothing_readable (not read: Opportunity/, export.zip, notes.pdf;"},
 	// JSON lines writers leave out null fields: keys first seen after line 1 count.
 	{name: "jsonl_sparse_keys", read: 3, loaded: 3, checks: map[string]any{
 		"SELECT owner FROM deals WHERE deal_id = 'D3'":                           "Bob",

@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -98,11 +100,15 @@ func (t *Table) Name() string {
 // ExpandPaths turns files and folders into the list of input files, sorted,
 // skipping hidden files and pipecast's own outputs.
 func ExpandPaths(paths []string) ([]string, error) {
-	var out []string
+	var out, skipped []string
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrUnusable, err)
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // "stat …" is Go's wording, not the user's
+			}
+			return nil, fmt.Errorf("%w: cannot read %s: %v", ErrUnusable, p, err)
 		}
 		if !st.IsDir() {
 			out = append(out, p)
@@ -115,18 +121,31 @@ func ExpandPaths(paths []string) ([]string, error) {
 		for _, e := range entries {
 			name := e.Name()
 			ext := strings.ToLower(filepath.Ext(name))
-			if e.IsDir() || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$") {
+			if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$") {
 				continue
 			}
-			switch ext {
-			case ".csv", ".tsv", ".txt", ".xlsx", ".parquet", ".jsonl", ".ndjson", ".json":
+			switch {
+			case e.IsDir():
+				skipped = append(skipped, name+"/")
+			// .xls is listed so that it is refused with what to do, not
+			// silently left out of the snapshot.
+			case slices.Contains([]string{".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet", ".jsonl", ".ndjson", ".json"}, ext):
 				out = append(out, filepath.Join(p, name))
+			default:
+				skipped = append(skipped, name)
 			}
 		}
 	}
 	sort.Strings(out)
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: no export files (csv, xlsx, parquet, jsonl) in %s", ErrUnusable, strings.Join(paths, ", "))
+		msg := fmt.Sprintf("no export files (csv, xlsx, parquet, jsonl) in %s", strings.Join(paths, ", "))
+		if len(skipped) > 0 {
+			if len(skipped) > 5 {
+				skipped = append(skipped[:5], fmt.Sprintf("… %d in all", len(skipped)))
+			}
+			msg += " (not read: " + strings.Join(skipped, ", ") + "; unzip archives, pass a subfolder itself)"
+		}
+		return nil, fmt.Errorf("%w: %s", ErrUnusable, msg)
 	}
 	return out, nil
 }
@@ -283,6 +302,9 @@ func openCSV(path string, size int64, lim Limits) (*Table, error) {
 			ErrUnusable, path, line, lim.MaxRowBytes)
 	}
 	header, err := cr2.Read()
+	for err == nil && strings.TrimSpace(strings.Join(header, "")) == "" {
+		header, err = cr2.Read() // a line of spaces is blank, not a header
+	}
 	switch {
 	case err == io.EOF:
 		f.Close()
