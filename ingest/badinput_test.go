@@ -112,6 +112,11 @@ var badCases = []badCase{
 		checks: map[string]any{"SELECT amount FROM deals WHERE deal_id = 'D3'": 0.0}},
 	{name: "closed_before_created", read: 2, loaded: 1,
 		rejects: []wantReject{{line: 2, column: "closed_at", reason: "closed_at is before created_at"}}},
+	// A date-only close on the creation day is that day, not before it.
+	{name: "same_day_close", read: 3, loaded: 1, rejects: []wantReject{
+		{line: 3, column: "closed_at", reason: "closed_at is before created_at"},
+		{line: 4, column: "closed_at", reason: "closed_at is before created_at"}},
+		checks: map[string]any{"SELECT strftime(closed_at, '%Y-%m-%d %H:%M') FROM deals WHERE deal_id = 'D1'": "2024-03-01 10:00"}},
 	{name: "future_dates", read: 3, loaded: 1, rejects: []wantReject{
 		{line: 2, column: "created_at", reason: "in the future"}, {line: 3, column: "closed_at", reason: "in the future"}}},
 	{name: "history_unknown_deal", read: 4, loaded: 3,

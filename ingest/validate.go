@@ -295,7 +295,18 @@ func (l *loader) deal(ctx context.Context, v *rowValues, ra *Recognised) error {
 		return err
 	}
 	if hasClosed && closed.Before(created) {
-		return v.bad("closed_at", "closed_at is before created_at")
+		loc := v.vo.Location
+		if loc == nil {
+			loc = time.UTC
+		}
+		c, o := closed.In(loc), created.In(loc)
+		// A date-only close on the day the deal was created (at 10:00) is
+		// not before it: the deal closed that day.
+		midnight := c.Hour() == 0 && c.Minute() == 0 && c.Second() == 0 && c.Nanosecond() == 0
+		if !midnight || c.Year() != o.Year() || c.YearDay() != o.YearDay() {
+			return v.bad("closed_at", "closed_at is before created_at")
+		}
+		closed = created
 	}
 	ecd, hasECD, err := v.date("expected_close_date")
 	if err != nil {
