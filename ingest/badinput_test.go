@@ -128,6 +128,8 @@ var badCases = []badCase{
 	{name: "unclosed_quote", err: "no deal could be loaded"},
 	{name: "xlsx_is_csv", read: 2, loaded: 2, checks: map[string]any{
 		"SELECT count(*) FROM ingest_files WHERE reason LIKE '%named .xlsx but is text%'": int64(1)}},
+	{name: "parquet_is_csv", read: 2, loaded: 2, checks: map[string]any{
+		"SELECT count(*) FROM ingest_files WHERE reason LIKE '%named .parquet but is text%'": int64(1)}},
 	{name: "binary_blob", err: "is not a text export"},
 	// A folder's .xls is refused with what to do, not left out of the snapshot.
 	{name: "xls_in_folder", err: "accounts.xls is an old binary Excel file (.xls); save it as .xlsx or CSV"},

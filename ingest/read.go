@@ -199,8 +199,8 @@ func OpenTables(ctx context.Context, db *sql.DB, path string, lim Limits) ([]*Ta
 	if err != nil {
 		return nil, err
 	}
-	if ext == ".xlsx" {
-		t.Detail += "; named .xlsx but is text, read as CSV"
+	if ext == ".xlsx" || ext == ".xlsm" || ext == ".parquet" {
+		t.Detail += "; named " + ext + " but is text, read as CSV"
 	}
 	return []*Table{t}, nil
 }
