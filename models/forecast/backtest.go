@@ -52,7 +52,7 @@ func runBacktest(ctx context.Context, r *store.Run, opt Options) error {
 		if !p.Start.After(first) {
 			continue // nothing was known at the start
 		}
-		s, err := load(ctx, r, p.Start, opt.LookbackDays)
+		s, err := load(ctx, r, p.Start, opt)
 		if err != nil {
 			return err
 		}

@@ -29,6 +29,12 @@ type Options struct {
 	// LookbackDays: the window of the creation rate and of the won
 	// amounts new deals are drawn from.
 	LookbackDays int `yaml:"lookback_days"`
+	// CurveMaxVisits caps the stage visits the landmark curves are
+	// estimated from at each date: beyond it a seeded hash sample of whole
+	// deals (the same fraction of each) stands for all of them, so the
+	// forecast and its backtests cost the same at a million deals as at a
+	// hundred thousand.
+	CurveMaxVisits int `yaml:"curve_max_visits"`
 	// BacktestPeriods: the number of past complete periods backtested, of
 	// BacktestGrain (default: the first grain).
 	BacktestPeriods int    `yaml:"backtest_periods"`
@@ -52,6 +58,7 @@ func Default() Options {
 		Seed:                 1,
 		MaxExactDeals:        256,
 		LookbackDays:         365,
+		CurveMaxVisits:       100_000,
 		BacktestPeriods:      12,
 	}
 }
@@ -80,6 +87,9 @@ func (o Options) withDefaults() (Options, []string, error) {
 	}
 	if o.LookbackDays <= 0 {
 		o.LookbackDays = d.LookbackDays
+	}
+	if o.CurveMaxVisits <= 0 {
+		o.CurveMaxVisits = d.CurveMaxVisits
 	}
 	if o.BacktestPeriods < 0 {
 		o.BacktestPeriods = 0
@@ -177,11 +187,12 @@ type snapshot struct {
 func stageKey(pipeline, stage string) string { return pipeline + "\x00" + stage }
 
 // load reads the snapshot at t.
-func load(ctx context.Context, r *store.Run, t time.Time, lookbackDays int) (*snapshot, error) {
+func load(ctx context.Context, r *store.Run, t time.Time, opt Options) (*snapshot, error) {
+	lookbackDays := opt.LookbackDays
 	s := &snapshot{t: t, stages: map[string][]*curve{}, news: map[scope]*newModel{}}
 	tp := sql.Named("t", t)
 	// Stage curves.
-	fr, err := r.QueryFrame(ctx, store.Query("forecast/stage_curves.sql"), tp)
+	fr, err := r.QueryFrame(ctx, store.Query("forecast/stage_curves.sql"), tp, sql.Named("max_visits", int64(opt.CurveMaxVisits)))
 	if err != nil {
 		return nil, fmt.Errorf("forecast: stage curves at %s: %w", t.Format(time.DateOnly), err)
 	}

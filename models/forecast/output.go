@@ -12,7 +12,7 @@ var forecastMethods = []string{MethodPipecast, MethodWeighted, MethodRep, Method
 
 // runForecast writes forecast and forecast_deals as of r.AsOf.
 func runForecast(ctx context.Context, r *store.Run, opt Options, grains []string) error {
-	s, err := load(ctx, r, r.AsOf, opt.LookbackDays)
+	s, err := load(ctx, r, r.AsOf, opt)
 	if err != nil {
 		return err
 	}

@@ -160,3 +160,44 @@ func BenchmarkMonteCarlo(b *testing.B) {
 		simulate(in, s, uint64(i))
 	}
 }
+
+// TestCurveSample: with the stage curves estimated from a hash sample of
+// about a quarter of the visits (curve_max_visits), the open-pipeline
+// forecast stays within sampling error of the forecast from all of them,
+// and both stay near the generator's truth.
+func TestCurveSample(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates and ingests 8,000 deals")
+	}
+	db, tr := generated(t, 8000, 11)
+	var visits int
+	if err := db.QueryRow(`SELECT count(*) FROM stage_history h JOIN deals d USING (deal_id) JOIN stages s ON s.pipeline = d.pipeline AND s.stage = h.stage WHERE s.kind = 'open'`).Scan(&visits); err != nil {
+		t.Fatal(err)
+	}
+	open := func(label string) float64 {
+		var exp float64
+		if err := db.QueryRow(`SELECT expected FROM forecast WHERE scope = 'all' AND component = 'open' AND method = 'pipecast' AND period_label = ?`, label).Scan(&exp); err != nil {
+			t.Fatal(err)
+		}
+		return exp
+	}
+	runAt(t, db, synth.DefaultAsOf, Default())
+	full := open("2026-Q1")
+	opt := Default()
+	opt.CurveMaxVisits = visits / 4
+	runAt(t, db, synth.DefaultAsOf, opt)
+	sampled := open("2026-Q1")
+	var truth float64
+	for _, f := range tr.Forecast {
+		if f.Scope == "all" && f.Period == "quarter" {
+			truth = f.Expected
+		}
+	}
+	t.Logf("%d open-stage visits; next quarter's open component: all visits %.0f, sample of %d %.0f, truth %.0f", visits, full, opt.CurveMaxVisits, sampled, truth)
+	if math.Abs(sampled/full-1) > 0.08 {
+		t.Errorf("sampled curves give %.0f, all visits %.0f: more than sampling error apart", sampled, full)
+	}
+	if math.Abs(sampled/truth-1) > 0.15 {
+		t.Errorf("sampled curves give %.0f, truth %.0f", sampled, truth)
+	}
+}
