@@ -40,7 +40,13 @@ docs/generator.md.`,
 			if err != nil {
 				return err
 			}
-			return a.generate(opt, o.out)
+			if err := a.generate(opt, o.out); err != nil {
+				return err
+			}
+			// The export's currencies need the rates it was made with.
+			cfg := filepath.Join(o.out, "pipecast.yaml")
+			fmt.Fprintf(a.stdout, "load it with its exchange rates: pipecast --config %s ingest %s\n", cfg, o.out)
+			return nil
 		},
 	}
 	f := cmd.Flags()
