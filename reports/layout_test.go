@@ -1,10 +1,7 @@
 package reports
 
 import (
-	"archive/zip"
 	"encoding/xml"
-	"io"
-	"path"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -253,68 +250,22 @@ type pageLayout struct {
 // the package.
 func printLayout(t testing.TB, file string) map[string]pageLayout {
 	t.Helper()
-	zr, err := zip.OpenReader(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	parts := map[string][]byte{}
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(rc)
-		rc.Close()
-		parts[f.Name] = b
-	}
-	type rel struct {
-		ID     string `xml:"Id,attr"`
-		Target string `xml:"Target,attr"`
-		Type   string `xml:"Type,attr"`
-	}
-	rels := func(part string) []rel {
-		var r struct {
-			Rels []rel `xml:"Relationship"`
-		}
-		xml.Unmarshal(parts[path.Join(path.Dir(part), "_rels", path.Base(part)+".rels")], &r)
-		return r.Rels
-	}
-	resolve := func(base, target string) string {
-		if strings.HasPrefix(target, "/") {
-			return strings.TrimPrefix(target, "/")
-		}
-		return path.Clean(path.Join(path.Dir(base), target))
-	}
-	var wb struct {
-		Sheets []struct {
-			Name string `xml:"name,attr"`
-			RID  string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
-		} `xml:"sheets>sheet"`
-	}
-	if err := xml.Unmarshal(parts["xl/workbook.xml"], &wb); err != nil {
-		t.Fatal(err)
-	}
-	targets := map[string]string{}
-	for _, r := range rels("xl/workbook.xml") {
-		targets[r.ID] = resolve("xl/workbook.xml", r.Target)
-	}
+	pkg := readPackage(t, file)
 	out := map[string]pageLayout{}
-	for _, s := range wb.Sheets {
-		sp := targets[s.RID]
+	for _, s := range pkg.sheets(t) {
 		var ws struct {
 			Breaks []struct {
 				ID int `xml:"id,attr"`
 			} `xml:"rowBreaks>brk"`
 		}
-		if err := xml.Unmarshal(parts[sp], &ws); err != nil {
+		if err := xml.Unmarshal(pkg.parts[s.part], &ws); err != nil {
 			t.Fatal(err)
 		}
 		var pg pageLayout
 		for _, b := range ws.Breaks {
 			pg.breaks = append(pg.breaks, b.ID)
 		}
-		for _, r := range rels(sp) {
+		for _, r := range pkg.rels(s.part) {
 			if !strings.HasSuffix(r.Type, "/drawing") {
 				continue
 			}
@@ -324,14 +275,14 @@ func printLayout(t testing.TB, file string) map[string]pageLayout {
 					To   int `xml:"to>row"`
 				} `xml:"twoCellAnchor"`
 			}
-			if err := xml.Unmarshal(parts[resolve(sp, r.Target)], &dr); err != nil {
+			if err := xml.Unmarshal(pkg.parts[pkg.resolve(s.part, r.Target)], &dr); err != nil {
 				t.Fatal(err)
 			}
 			for _, a := range dr.Anchors {
 				pg.charts = append(pg.charts, [2]int{a.From, a.To})
 			}
 		}
-		out[s.Name] = pg
+		out[s.name] = pg
 	}
 	return out
 }

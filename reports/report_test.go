@@ -484,9 +484,19 @@ func TestLastCompleteMonth(t *testing.T) {
 	}
 }
 
-// chartsPerSheet counts the charts drawn on each sheet, from the package
-// parts: workbook -> sheet -> drawing -> chart relationships.
-func chartsPerSheet(t testing.TB, file string) map[string]int {
+// xlsxPackage is a workbook's OPC package read back part by part, for
+// tests that look below excelize (charts, drawings, page breaks).
+type xlsxPackage struct {
+	parts map[string][]byte
+}
+
+type pkgRel struct {
+	ID     string `xml:"Id,attr"`
+	Target string `xml:"Target,attr"`
+	Type   string `xml:"Type,attr"`
+}
+
+func readPackage(t testing.TB, file string) *xlsxPackage {
 	t.Helper()
 	zr, err := zip.OpenReader(file)
 	if err != nil {
@@ -503,61 +513,78 @@ func chartsPerSheet(t testing.TB, file string) map[string]int {
 		rc.Close()
 		parts[f.Name] = b
 	}
-	type rel struct {
-		ID     string `xml:"Id,attr"`
-		Target string `xml:"Target,attr"`
-		Type   string `xml:"Type,attr"`
+	return &xlsxPackage{parts: parts}
+}
+
+// rels lists the relationships of a part, from its _rels file.
+func (p *xlsxPackage) rels(part string) []pkgRel {
+	var r struct {
+		Rels []pkgRel `xml:"Relationship"`
 	}
-	rels := func(name string) []rel {
-		var r struct {
-			Rels []rel `xml:"Relationship"`
-		}
-		xml.Unmarshal(parts[name], &r)
-		return r.Rels
+	xml.Unmarshal(p.parts[path.Join(path.Dir(part), "_rels", path.Base(part)+".rels")], &r)
+	return r.Rels
+}
+
+// resolve turns a relationship target into a part name.
+func (p *xlsxPackage) resolve(base, target string) string {
+	if strings.HasPrefix(target, "/") {
+		return strings.TrimPrefix(target, "/")
 	}
-	relsOf := func(part string) string { return path.Join(path.Dir(part), "_rels", path.Base(part)+".rels") }
-	resolve := func(base, target string) string {
-		if strings.HasPrefix(target, "/") {
-			return strings.TrimPrefix(target, "/")
-		}
-		return path.Clean(path.Join(path.Dir(base), target))
-	}
+	return path.Clean(path.Join(path.Dir(base), target))
+}
+
+type pkgSheet struct{ name, part string }
+
+// sheets lists the workbook's sheets in order with their parts.
+func (p *xlsxPackage) sheets(t testing.TB) []pkgSheet {
+	t.Helper()
 	var wb struct {
 		Sheets []struct {
 			Name string `xml:"name,attr"`
 			RID  string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
 		} `xml:"sheets>sheet"`
 	}
-	if err := xml.Unmarshal(parts["xl/workbook.xml"], &wb); err != nil {
+	if err := xml.Unmarshal(p.parts["xl/workbook.xml"], &wb); err != nil {
 		t.Fatal(err)
 	}
 	targets := map[string]string{}
-	for _, r := range rels("xl/_rels/workbook.xml.rels") {
-		targets[r.ID] = resolve("xl/workbook.xml", r.Target)
+	for _, r := range p.rels("xl/workbook.xml") {
+		targets[r.ID] = p.resolve("xl/workbook.xml", r.Target)
 	}
+	var out []pkgSheet
+	for _, s := range wb.Sheets {
+		out = append(out, pkgSheet{s.Name, targets[s.RID]})
+	}
+	return out
+}
+
+// chartsPerSheet counts the charts drawn on each sheet, from the package
+// parts: workbook -> sheet -> drawing -> chart relationships.
+func chartsPerSheet(t testing.TB, file string) map[string]int {
+	t.Helper()
+	pkg := readPackage(t, file)
 	out := map[string]int{}
 	total := 0
-	for _, s := range wb.Sheets {
-		sp := targets[s.RID]
-		for _, r := range rels(relsOf(sp)) {
+	for _, s := range pkg.sheets(t) {
+		for _, r := range pkg.rels(s.part) {
 			if !strings.HasSuffix(r.Type, "/drawing") {
 				continue
 			}
-			dp := resolve(sp, r.Target)
-			for _, dr := range rels(relsOf(dp)) {
+			dp := pkg.resolve(s.part, r.Target)
+			for _, dr := range pkg.rels(dp) {
 				if strings.HasSuffix(dr.Type, "/chart") {
-					cp := resolve(dp, dr.Target)
-					if _, ok := parts[cp]; !ok {
+					cp := pkg.resolve(dp, dr.Target)
+					if _, ok := pkg.parts[cp]; !ok {
 						t.Errorf("chart part %s missing", cp)
 					}
-					out[s.Name]++
+					out[s.name]++
 					total++
 				}
 			}
 		}
 	}
 	n := 0
-	for name := range parts {
+	for name := range pkg.parts {
 		if strings.HasPrefix(name, "xl/charts/chart") && strings.HasSuffix(name, ".xml") {
 			n++
 		}
