@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -111,6 +112,10 @@ type pendingRecord struct {
 // the database is left exactly as it was.
 func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Report, error) {
 	begin := time.Now()
+	// An ingest allocates millions of short-lived strings and keeps few:
+	// collecting four times less often saves a tenth of its CPU for some
+	// hundred MB more heap (the lookup maps it keeps are the bulk of it).
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	if opt.Dataset == "" {
 		opt.Dataset = "default"
 	}
@@ -398,6 +403,8 @@ func (l *loader) readTable(ctx context.Context, t *Table, ra *Recognised) (*File
 	if ra.Trailer != nil && t.Kind == "csv" {
 		next = skipTrailer(rows.next, len(t.Header), ra.Trailer, &trailer)
 	}
+	var recs []Record
+	emit := func(r Record) { recs = append(recs, r) }
 	for n := 0; ; n++ {
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -436,8 +443,8 @@ func (l *loader) readTable(ctx context.Context, t *Table, ra *Recognised) (*File
 			}
 			continue
 		}
-		var recs []Record
-		if err := ra.Mapper.Map(row, func(r Record) { recs = append(recs, r) }); err != nil {
+		recs = recs[:0]
+		if err := ra.Mapper.Map(row, emit); err != nil {
 			fr.Rejected++
 			if err := l.reject(ctx, fr, row.Line, "", "", err.Error()); err != nil {
 				return nil, err
@@ -480,7 +487,7 @@ func (l *loader) record(ctx context.Context, fr *FileReport, line int, rec Recor
 }
 
 func (l *loader) check(ctx context.Context, fr *FileReport, line int, rec Record, vo ValueOptions, ra *Recognised) (bool, error) {
-	v := &rowValues{rec: rec, vo: vo, now: l.now, line: line, file: fr}
+	v := &rowValues{rec: rec, fields: roleFields[rec.Role], vo: vo, now: l.now, line: line, file: fr}
 	var err error
 	switch rec.Role {
 	case RoleDeals:

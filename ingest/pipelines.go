@@ -56,6 +56,9 @@ type stageRef struct {
 type pipelineIndex struct {
 	name   string
 	stages map[string]stageRef // normalised name or alias → stage
+	// exact caches stages by the text rows wrote them in, so that the
+	// millions of rows naming the same few stages skip folding.
+	exact  map[string]stageRef
 	names  []string            // for messages
 	won    string              // first won stage
 	lost   string              // first lost stage
@@ -66,6 +69,7 @@ type pipelineIndex struct {
 // configured stages.
 type stageBook struct {
 	pipelines map[string]*pipelineIndex // normalised name or alias → pipeline
+	exact     map[string]*pipelineIndex // by the text rows wrote, as resolved
 	only      *pipelineIndex            // set when exactly one pipeline exists
 	list      []Pipeline
 }
@@ -77,12 +81,12 @@ func newStageBook(ps []Pipeline) (*stageBook, error) {
 	if len(ps) == 0 {
 		ps = DefaultPipelines()
 	}
-	b := &stageBook{pipelines: map[string]*pipelineIndex{}, list: ps}
+	b := &stageBook{pipelines: map[string]*pipelineIndex{}, exact: map[string]*pipelineIndex{}, list: ps}
 	for _, p := range ps {
 		if strings.TrimSpace(p.Name) == "" {
 			return nil, fmt.Errorf("config: a pipeline has no name")
 		}
-		ix := &pipelineIndex{name: p.Name, stages: map[string]stageRef{}}
+		ix := &pipelineIndex{name: p.Name, stages: map[string]stageRef{}, exact: map[string]stageRef{}}
 		for i, s := range p.Stages {
 			kind := strings.ToLower(strings.TrimSpace(s.Kind))
 			if kind == "" {
@@ -134,6 +138,17 @@ func newStageBook(ps []Pipeline) (*stageBook, error) {
 // pipeline resolves a deal's pipeline; empty means the only (or the
 // default) pipeline.
 func (b *stageBook) pipeline(name string) (*pipelineIndex, error) {
+	if ix, ok := b.exact[name]; ok {
+		return ix, nil
+	}
+	ix, err := b.resolvePipeline(name)
+	if err == nil && len(b.exact) < 1024 {
+		b.exact[name] = ix
+	}
+	return ix, err
+}
+
+func (b *stageBook) resolvePipeline(name string) (*pipelineIndex, error) {
 	if strings.TrimSpace(name) == "" {
 		if b.only != nil {
 			return b.only, nil
@@ -163,7 +178,15 @@ func (b *stageBook) names() []string {
 }
 
 func (ix *pipelineIndex) stage(name string) (stageRef, error) {
+	if r, ok := ix.exact[name]; ok {
+		return r, nil
+	}
 	if r, ok := ix.stages[foldName(name)]; ok {
+		// Stages are only ever added to an index (CRM aliases), never
+		// changed, so a cached resolution stays right.
+		if len(ix.exact) < 1024 {
+			ix.exact[name] = r
+		}
 		return r, nil
 	}
 	return stageRef{}, fmt.Errorf("%q is not a stage of pipeline %q (stages: %s; add it or an alias in pipecast.yaml)", name, ix.name, strings.Join(ix.names, ", "))

@@ -227,6 +227,9 @@ func (s nulStripper) Read(p []byte) (int, error) {
 		if n == 0 {
 			return 0, err
 		}
+		if bytes.IndexByte(p[:n], 0) < 0 {
+			return n, err
+		}
 		j := 0
 		for i := 0; i < n; i++ {
 			if p[i] != 0 {

@@ -17,7 +17,8 @@ func (e *badValue) Error() string { return e.col + ": " + e.reason }
 
 // rowValues reads one record's fields with the table's value conventions.
 type rowValues struct {
-	rec  Record
+	rec    Record
+	fields []field // roleFields[rec.Role], looked up once per row
 	vo   ValueOptions
 	now  time.Time
 	line int
@@ -25,8 +26,15 @@ type rowValues struct {
 }
 
 func (v *rowValues) raw(name string) (string, string) {
-	i := fieldIndex(v.rec.Role, name)
-	return strings.TrimSpace(v.rec.Values[i]), v.rec.Cols[i]
+	if v.fields == nil {
+		v.fields = roleFields[v.rec.Role]
+	}
+	for i, f := range v.fields {
+		if f.name == name {
+			return strings.TrimSpace(v.rec.Values[i]), v.rec.Cols[i]
+		}
+	}
+	panic("ingest: no field " + name + " in " + string(v.rec.Role))
 }
 
 func (v *rowValues) bad(name, reason string) error {
@@ -117,6 +125,10 @@ func (v *rowValues) prob(name string) (float64, bool, error) {
 
 // normaliseStatus maps the status words of common CRMs.
 func normaliseStatus(s string) (string, bool) {
+	switch s { // the canonical words themselves, without folding
+	case "open", "won", "lost":
+		return s, true
+	}
 	switch NormalizeHeader(s) {
 	case "open", "active", "inprogress", "pending":
 		return "open", true
@@ -192,6 +204,10 @@ func (v *rowValues) status() (string, error) {
 }
 
 func normaliseDealType(s string) (string, bool) {
+	switch s {
+	case "new", "expansion":
+		return s, true
+	}
 	switch NormalizeHeader(s) {
 	case "new", "newbusiness", "acquisition", "newcustomer", "newlogo":
 		return "new", true

@@ -42,6 +42,13 @@ var (
 // "1.200,50 €", "(300)", "-300", "300-", "USD 1,200". Anything else is an
 // error, never a silent zero.
 func ParseAmount(s string, decimalComma bool) (float64, error) {
+	if plainDecimal(s, decimalComma) {
+		// What nearly every export writes ("7550", "1200.50"): the general
+		// path below would give the same number, with a dozen allocations.
+		if v, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(v, 0) {
+			return v, nil
+		}
+	}
 	bad := func() (float64, error) { return 0, fmt.Errorf("%q is not an amount", s) }
 	t := strings.TrimSpace(s)
 	if t == "" {
@@ -95,6 +102,26 @@ func ParseAmount(s string, decimalComma bool) (float64, error) {
 	return v, nil
 }
 
+// plainDecimal reports whether s is digits with at most one decimal point
+// between digits, which every reading of ParseAmount takes as the decimal
+// number it is, except that with decimal commas "1.200" means 1200.
+func plainDecimal(s string, decimalComma bool) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
+		return false
+	}
+	dot := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+		case c == '.' && !dot && !decimalComma:
+			dot = true
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // currencySymbols are the symbols that belong to one currency; "$", "¥"
 // and "kr" name several and are read as decoration.
 var currencySymbols = map[rune]string{'€': "EUR", '£': "GBP", '₹': "INR", '₩': "KRW", '₽': "RUB",
@@ -106,6 +133,9 @@ var currencySymbols = map[rune]string{'€': "EUR", '£': "GBP", '₹': "INR", '
 // drops both, so ingest must compare them with the row's currency: "€500"
 // in a USD row is not 500 dollars.
 func AmountCurrency(s string) string {
+	if plainDecimal(s, false) {
+		return ""
+	}
 	t := strings.TrimSpace(s)
 	t = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(t, "("), ")"))
 	if c := strings.TrimSpace(trimCurrencyCode(t)); c != t {
