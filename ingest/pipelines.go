@@ -58,11 +58,11 @@ type pipelineIndex struct {
 	stages map[string]stageRef // normalised name or alias → stage
 	// exact caches stages by the text rows wrote them in, so that the
 	// millions of rows naming the same few stages skip folding.
-	exact  map[string]stageRef
-	names  []string            // for messages
-	won    string              // first won stage
-	lost   string              // first lost stage
-	first  string              // first open stage
+	exact map[string]stageRef
+	names []string // for messages
+	won   string   // first won stage
+	lost  string   // first lost stage
+	first string   // first open stage
 }
 
 // stageBook resolves pipeline and stage names (and aliases) to the

@@ -19,10 +19,10 @@ func (e *badValue) Error() string { return e.col + ": " + e.reason }
 type rowValues struct {
 	rec    Record
 	fields []field // roleFields[rec.Role], looked up once per row
-	vo   ValueOptions
-	now  time.Time
-	line int
-	file *FileReport
+	vo     ValueOptions
+	now    time.Time
+	line   int
+	file   *FileReport
 }
 
 func (v *rowValues) raw(name string) (string, string) {
