@@ -66,7 +66,27 @@ func (bt *batch) i64(i int, v int64, ok bool) {
 	}
 }
 
+func (bt *batch) i32(i int, v int32) { bt.b.Field(i).(*array.Int32Builder).Append(v) }
+
 func (bt *batch) bool(i int, v bool) { bt.b.Field(i).(*array.BooleanBuilder).Append(v) }
+
+func (bt *batch) tsMicros(i int, v int64, ok bool) {
+	b := bt.b.Field(i).(*array.TimestampBuilder)
+	if ok {
+		b.Append(arrow.Timestamp(v))
+	} else {
+		b.AppendNull()
+	}
+}
+
+func (bt *batch) date32(i int, days int32, ok bool) {
+	b := bt.b.Field(i).(*array.Date32Builder)
+	if ok {
+		b.Append(arrow.Date32(days))
+	} else {
+		b.AppendNull()
+	}
+}
 
 func (bt *batch) ts(i int, v time.Time, ok bool) {
 	b := bt.b.Field(i).(*array.TimestampBuilder)

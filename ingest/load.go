@@ -70,13 +70,6 @@ type Report struct {
 // of a dataset and deals are its heart.
 var ErrNoDeals = errors.New("no deals file among the inputs")
 
-type dealInfo struct {
-	pipeline *pipelineIndex
-	rate     float64
-	line     int         // where the deal was first seen, for duplicate messages
-	file     *FileReport // and in which file
-}
-
 // loader holds one ingest's state.
 type loader struct {
 	opt      Options
@@ -86,14 +79,17 @@ type loader struct {
 	now      time.Time
 	accounts map[string]bool // accounts of this dataset
 	acctFile bool            // an accounts file was given
-	deals    map[string]dealInfo
-	others   map[string]string // deal ids owned by other datasets
-	otherAcc map[string]string
-	appender *appender // the one writer of batches to conn while rows are read
-	rejects  *batch
-	out      map[Role]*batch
-	histOrd  int64
-	pending  map[Role][]pendingRecord
+	// derivedTypes: some deal has no deal_type of its own.
+	derivedTypes bool
+	deals        map[string]int32 // deal id → index into dealList
+	dealList     []dealState
+	hist         historyBook
+	others       map[string]string // deal ids owned by other datasets
+	otherAcc     map[string]string
+	appender     *appender // the one writer of batches to conn while rows are read
+	rejects      *batch
+	out          map[Role]*batch
+	pending      map[Role][]pendingRecord
 	// firstReject describes the first rejected row, for the error when
 	// nothing at all could be loaded.
 	firstReject string
@@ -195,7 +191,7 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 	started := time.Now().UTC()
 	err = db.Tx(ctx, func(ctx context.Context, c *store.Conn) error {
 		l := &loader{opt: opt, conn: c, runID: rep.RunID, book: book, now: now.Add(24 * time.Hour),
-			accounts: map[string]bool{}, deals: map[string]dealInfo{}, pending: map[Role][]pendingRecord{}}
+			accounts: map[string]bool{}, deals: map[string]int32{}, pending: map[Role][]pendingRecord{}}
 		// What ingest did with a CRM's stages goes on the reason line of the
 		// table that told it.
 		reports := map[*Recognised]*FileReport{}
@@ -347,19 +343,23 @@ func (l *loader) prepare(ctx context.Context) error {
 	l.rejects = newBatch(c, "ingest_rejects", col("run_id", arrow.BinaryTypes.String), col("file", arrow.BinaryTypes.String),
 		col("line", arrow.PrimitiveTypes.Int64), col("column", arrow.BinaryTypes.String), col("value", arrow.BinaryTypes.String),
 		col("reason", arrow.BinaryTypes.String))
+	// Rows go straight into the canonical tables, inside the transaction;
+	// finish only fills in what needs every row first.
 	s, f, i, ts, d, b := arrow.BinaryTypes.String, arrow.PrimitiveTypes.Float64, arrow.PrimitiveTypes.Int64, tsType, dateType, arrow.FixedWidthTypes.Boolean
 	l.out = map[Role]*batch{
-		RoleDeals: newBatch(c, "pc_deals", col("deal_id", s), col("account_id", s), col("name", s), col("owner", s), col("team", s),
+		RoleDeals: newBatch(c, "deals", col("deal_id", s), col("account_id", s), col("name", s), col("owner", s), col("team", s),
 			col("pipeline", s), col("stage", s), col("status", s), col("amount", f), col("currency", s), col("amount_base", f),
 			col("list_amount", f), col("created_at", ts), col("closed_at", ts), col("expected_close_date", d), col("probability", f),
-			col("forecast_category", s), col("deal_type", s), col("lost_reason", s), col("source", s), col("entry_stage", s)),
-		RoleHistory: newBatch(c, "pc_history", col("deal_id", s), col("stage", s), col("entered_at", ts), col("probability", f),
-			col("amount", f), col("amount_base", f), col("expected_close_date", d), col("ord", i)),
-		RoleAccounts: newBatch(c, "pc_accounts", col("account_id", s), col("name", s), col("industry", s), col("region", s),
-			col("employees", i), col("created_at", ts), col("parent_account_id", s)),
-		RoleActivities: newBatch(c, "pc_activities", col("account_id", s), col("deal_id", s), col("type", s), col("occurred_at", ts)),
+			col("forecast_category", s), col("deal_type", s), col("lost_reason", s), col("source", s), col("dataset", s),
+			col("deal_type_derived", b), col("history", s)),
+		RoleHistory: newBatch(c, "stage_history", col("dataset", s), col("deal_id", s), col("seq", arrow.PrimitiveTypes.Int32),
+			col("stage", s), col("entered_at", ts), col("probability", f), col("amount", f), col("amount_base", f),
+			col("expected_close_date", d), col("rebuilt", b)),
+		RoleAccounts: newBatch(c, "accounts", col("account_id", s), col("name", s), col("industry", s), col("region", s),
+			col("employees", i), col("created_at", ts), col("parent_account_id", s), col("dataset", s), col("stub", b)),
+		RoleActivities: newBatch(c, "activities", col("account_id", s), col("deal_id", s), col("type", s), col("occurred_at", ts),
+			col("dataset", s)),
 	}
-	_ = b
 	return nil
 }
 
@@ -555,6 +555,10 @@ func fileDigest(path string) (string, int64, error) {
 // missing history, deriving deal types, adding stub accounts) and records
 // the run.
 func (l *loader) finish(ctx context.Context, rep *Report, started time.Time) error {
+	labels, err := l.finishHistory(ctx)
+	if err != nil {
+		return err
+	}
 	for _, b := range l.out {
 		if err := b.flush(ctx); err != nil {
 			return err
@@ -566,9 +570,23 @@ func (l *loader) finish(ctx context.Context, rep *Report, started time.Time) err
 	if err := l.appender.drain(); err != nil {
 		return err
 	}
-	params := map[string]any{"dataset": l.opt.Dataset, "accounts_file": l.acctFile}
-	if err := l.conn.ExecScript(ctx, store.Query("ingest/finish.sql"), params); err != nil {
-		return fmt.Errorf("finish load: %w", err)
+	params := map[string]any{"dataset": l.opt.Dataset}
+	if len(labels) > 0 {
+		if err := l.markHistory(ctx, labels); err != nil {
+			return fmt.Errorf("finish load: %w", err)
+		}
+	}
+	var scripts []string
+	if l.derivedTypes {
+		scripts = append(scripts, "ingest/deal_types.sql")
+	}
+	if !l.acctFile {
+		scripts = append(scripts, "ingest/stub_accounts.sql")
+	}
+	for _, q := range scripts {
+		if err := l.conn.ExecScript(ctx, store.Query(q), params); err != nil {
+			return fmt.Errorf("finish load: %s: %w", q, err)
+		}
 	}
 	for _, f := range rep.Files {
 		if _, err := l.conn.ExecContext(ctx, `INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -576,9 +594,35 @@ func (l *loader) finish(ctx context.Context, rep *Report, started time.Time) err
 			return err
 		}
 	}
-	_, err := l.conn.ExecContext(ctx, `INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	_, err = l.conn.ExecContext(ctx, `INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		rep.RunID, rep.Dataset, started, time.Now().UTC(), rep.Read, rep.Loaded, rep.Rejected)
 	return err
+}
+
+// markHistory sets deals.history for the deals whose history is not 'real'.
+func (l *loader) markHistory(ctx context.Context, labels map[string]string) error {
+	if _, err := l.conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE pc_deal_history (deal_id VARCHAR, history VARCHAR)"); err != nil {
+		return err
+	}
+	s := arrow.BinaryTypes.String
+	b := newBatch(l.appender, "pc_deal_history", col("deal_id", s), col("history", s))
+	defer b.release()
+	for _, d := range l.dealList { // deal order, not the map's
+		if h, ok := labels[d.id]; ok {
+			b.str(0, d.id, true)
+			b.str(1, h, true)
+			if err := b.done(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	if err := b.flush(ctx); err != nil {
+		return err
+	}
+	if err := l.appender.drain(); err != nil {
+		return err
+	}
+	return l.conn.ExecScript(ctx, store.Query("ingest/deal_history.sql"), map[string]any{"dataset": l.opt.Dataset})
 }
 
 // lookupRates adds the exchange rates lookup tables hold for currencies the

@@ -59,10 +59,11 @@ type pipelineIndex struct {
 	// exact caches stages by the text rows wrote them in, so that the
 	// millions of rows naming the same few stages skip folding.
 	exact map[string]stageRef
-	names []string // for messages
-	won   string   // first won stage
-	lost  string   // first lost stage
-	first string   // first open stage
+	names []string   // for messages
+	refs  []stageRef // by position - 1
+	won   string     // first won stage
+	lost  string     // first lost stage
+	first string     // first open stage
 }
 
 // stageBook resolves pipeline and stage names (and aliases) to the
@@ -107,6 +108,7 @@ func newStageBook(ps []Pipeline) (*stageBook, error) {
 				ix.stages[k] = ref
 			}
 			ix.names = append(ix.names, s.Name)
+			ix.refs = append(ix.refs, ref)
 			switch {
 			case kind == "won" && ix.won == "":
 				ix.won = s.Name

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
 )
 
 // badValue is why a row is rejected: the column, the value and the reason.
@@ -222,7 +224,8 @@ func (l *loader) deal(ctx context.Context, v *rowValues, ra *Recognised) error {
 	if err != nil {
 		return err
 	}
-	if first, dup := l.deals[id]; dup {
+	if i, dup := l.deals[id]; dup {
+		first := &l.dealList[i]
 		if first.line > 0 && first.file != nil && first.file != v.file {
 			return v.bad("deal_id", fmt.Sprintf("duplicate deal_id (%s line %d has it too; the first one is kept)", first.file.name(), first.line))
 		}
@@ -349,7 +352,17 @@ func (l *loader) deal(ctx context.Context, v *rowValues, ra *Recognised) error {
 	lr, hasLR, _ := v.text("lost_reason", false)
 	src, hasSrc, _ := v.text("source", false)
 
-	l.deals[id] = dealInfo{pipeline: pipe, rate: rate, line: v.line, file: v.file}
+	l.deals[id] = int32(len(l.dealList))
+	ds := dealState{id: id, pipeline: pipe, rate: rate, line: v.line, file: v.file, status: status, stage: st, entry: entry,
+		created: created.UnixMicro()}
+	if hasClosed {
+		ds.closed = closed.UnixMicro()
+	}
+	l.dealList = append(l.dealList, ds)
+	if !hasDT {
+		dt = "new" // or expansion: finish decides, once every deal is read
+		l.derivedTypes = true
+	}
 	b := l.out[RoleDeals]
 	b.str(0, id, true)
 	b.str(1, acct, hasAcct)
@@ -368,10 +381,12 @@ func (l *loader) deal(ctx context.Context, v *rowValues, ra *Recognised) error {
 	b.date(14, ecd, hasECD)
 	b.f64(15, prob, hasProb)
 	b.str(16, fc, hasFC)
-	b.str(17, dt, hasDT)
+	b.str(17, dt, true)
 	b.str(18, lr, hasLR)
 	b.str(19, src, hasSrc)
-	b.str(20, entry, entry != "")
+	b.str(20, l.opt.Dataset, true)
+	b.bool(21, !hasDT)
+	b.str(22, "real", true) // finish marks the others
 	return b.done(ctx)
 }
 
@@ -382,7 +397,7 @@ func (l *loader) history(ctx context.Context, v *rowValues) error {
 	if err != nil {
 		return err
 	}
-	d, ok := l.deals[id]
+	di, ok := l.deals[id]
 	if !ok {
 		return v.bad("deal_id", "deal_id is not in the deals file (or its deal row was rejected)")
 	}
@@ -390,6 +405,7 @@ func (l *loader) history(ctx context.Context, v *rowValues) error {
 	if err != nil {
 		return err
 	}
+	d := &l.dealList[di]
 	st, serr := d.pipeline.stage(stageName)
 	if serr != nil {
 		return v.bad("stage", "stage "+serr.Error())
@@ -410,17 +426,18 @@ func (l *loader) history(ctx context.Context, v *rowValues) error {
 	if err != nil {
 		return err
 	}
-	l.histOrd++
-	b := l.out[RoleHistory]
-	b.str(0, id, true)
-	b.str(1, st.name, true)
-	b.ts(2, at, true)
-	b.f64(3, prob, hasProb)
-	b.f64(4, amount, hasAmount)
-	b.f64(5, round2(amount*d.rate), hasAmount)
-	b.date(6, ecd, hasECD)
-	b.i64(7, l.histOrd, true)
-	return b.done(ctx)
+	r := histRow{at: at.UnixMicro(), prob: prob, amount: amount, amountBase: round2(amount * d.rate), deal: di, pos: int16(st.position)}
+	if hasProb {
+		r.has |= histProb
+	}
+	if hasAmount {
+		r.has |= histAmount
+	}
+	if hasECD {
+		r.has |= histECD
+		r.ecd = int32(arrow.Date32FromTime(ecd))
+	}
+	return l.addHistory(ctx, r)
 }
 
 func (l *loader) account(ctx context.Context, v *rowValues) error {
@@ -460,6 +477,8 @@ func (l *loader) account(ctx context.Context, v *rowValues) error {
 	b.i64(4, emp, hasEmp)
 	b.ts(5, created, hasCreated)
 	b.str(6, par, hasPar)
+	b.str(7, l.opt.Dataset, true)
+	b.bool(8, false)
 	return b.done(ctx)
 }
 
@@ -487,6 +506,7 @@ func (l *loader) activity(ctx context.Context, v *rowValues) error {
 	b.str(1, deal, hasDeal)
 	b.str(2, strings.ToLower(typ), hasTyp)
 	b.ts(3, at, true)
+	b.str(4, l.opt.Dataset, true)
 	return b.done(ctx)
 }
 
