@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"cmp"
 	"context"
 	"slices"
 )
@@ -58,26 +59,31 @@ const (
 // deleted at the end and every row, kept for that case, is sorted by deal
 // and time and written again.
 type historyBook struct {
-	rows      []histRow
-	start     int  // first row of the current deal
-	scattered bool // a deal's rows are not together
+	group     []histRow   // the current deal's rows
+	all       [][]histRow // every row, in chunks (no copying as it grows)
+	scattered bool        // a deal's rows are not together
 }
 
-// add takes a row in file order.
+const histChunk = 64 << 10
+
+// addHistory takes a row in file order.
 func (l *loader) addHistory(ctx context.Context, r histRow) error {
 	h := &l.hist
-	d := &l.dealList[r.deal]
-	if len(h.rows) > h.start && h.rows[h.start].deal != r.deal {
-		if err := l.writeDealHistory(ctx, h.rows[h.start:]); err != nil {
+	if len(h.group) > 0 && h.group[0].deal != r.deal {
+		if err := l.writeDealHistory(ctx, h.group); err != nil {
 			return err
 		}
-		h.start = len(h.rows)
+		h.group = h.group[:0]
 	}
-	if d.seen && h.start == len(h.rows) {
-		h.scattered = true
+	if d := &l.dealList[r.deal]; len(h.group) == 0 {
+		h.scattered = h.scattered || d.seen
+		d.seen = true
 	}
-	d.seen = true
-	h.rows = append(h.rows, r)
+	h.group = append(h.group, r)
+	if n := len(h.all); n == 0 || len(h.all[n-1]) == histChunk {
+		h.all = append(h.all, make([]histRow, 0, histChunk))
+	}
+	h.all[len(h.all)-1] = append(h.all[len(h.all)-1], r)
 	return nil
 }
 
@@ -86,15 +92,10 @@ func (l *loader) writeDealHistory(ctx context.Context, rows []histRow) error {
 	if l.hist.scattered {
 		return nil // written at the end, sorted
 	}
-	slices.SortStableFunc(rows, func(a, b histRow) int {
-		switch {
-		case a.at < b.at:
-			return -1
-		case a.at > b.at:
-			return 1
-		}
-		return 0
-	})
+	byTime := func(a, b histRow) int { return cmp.Compare(a.at, b.at) }
+	if !slices.IsSortedFunc(rows, byTime) {
+		slices.SortStableFunc(rows, byTime)
+	}
 	d := &l.dealList[rows[0].deal]
 	refs := d.pipeline.refs
 	prev := int16(-1)
@@ -150,23 +151,25 @@ func (l *loader) finishHistory(ctx context.Context) (map[string]string, error) {
 			l.dealList[i].n = 0
 		}
 		h.scattered = false
+		rows := slices.Concat(h.all...)
+		h.all = nil
 		// Stable: rows of a deal keep file order, for ties in time.
-		slices.SortStableFunc(h.rows, func(a, b histRow) int { return int(a.deal) - int(b.deal) })
-		h.start = 0
-		for i := 1; i <= len(h.rows); i++ {
-			if i == len(h.rows) || h.rows[i].deal != h.rows[h.start].deal {
-				if err := l.writeDealHistory(ctx, h.rows[h.start:i]); err != nil {
+		slices.SortStableFunc(rows, func(a, b histRow) int { return cmp.Compare(a.deal, b.deal) })
+		start := 0
+		for i := 1; i <= len(rows); i++ {
+			if i == len(rows) || rows[i].deal != rows[start].deal {
+				if err := l.writeDealHistory(ctx, rows[start:i]); err != nil {
 					return nil, err
 				}
-				h.start = i
+				start = i
 			}
 		}
-	} else if len(h.rows) > h.start {
-		if err := l.writeDealHistory(ctx, h.rows[h.start:]); err != nil {
+	} else if len(h.group) > 0 {
+		if err := l.writeDealHistory(ctx, h.group); err != nil {
 			return nil, err
 		}
 	}
-	h.rows = nil
+	h.group, h.all = nil, nil
 
 	labels := map[string]string{}
 	b := l.out[RoleHistory]

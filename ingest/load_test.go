@@ -163,3 +163,51 @@ func TestIngestUnusableLeavesDatabaseUnchanged(t *testing.T) {
 		t.Fatalf("deals after cancelled ingest: %d, want 4", n)
 	}
 }
+
+// A history file that lists each deal's rows together (in time order or
+// not) is assembled in one pass; one that does not is sorted at the end.
+// Both must give the same entries: repeated stages dropped, ties in file
+// order, closing and rebuilt entries added.
+func TestHistoryGroupedOrScattered(t *testing.T) {
+	ctx := context.Background()
+	deals := "deal_id,account_id,created_at,stage,status,amount,closed_at,deal_type\n" +
+		"D1,A1,2024-01-01,Lost,lost,100,2024-03-01,\n" +
+		"D2,A1,2024-01-02,Decision,open,200,,new\n" +
+		"D3,A1,2024-01-03,Agreement,won,300,2024-02-01,\n" +
+		"D4,A1,2024-01-04,Qualification,open,400,,\n"
+	grouped := []string{
+		"D1,Raw lead,2024-01-01,,100", "D1,Raw lead,2024-01-05,,150", "D1,Qualification,2024-01-10,,150",
+		"D1,Raw lead,2024-01-10,,160", "D1,Lost,2024-01-20,,",
+		"D2,Qualification,2024-01-03,,200", "D2,Raw lead,2024-01-02,,200", "D2,Decision,2024-01-04,,210",
+		"D3,Raw lead,2024-01-03,,300", "D3,Decision,2024-01-09,,300",
+	}
+	scattered := []string{grouped[5], grouped[0], grouped[8], grouped[1], grouped[6], grouped[2], grouped[9], grouped[3], grouped[7], grouped[4]}
+	var got []string
+	for _, rows := range [][]string{grouped, scattered} {
+		dir := t.TempDir()
+		hist := "deal_id,stage,entered_at,probability,amount\n" + strings.Join(rows, "\n") + "\n"
+		if err := os.WriteFile(filepath.Join(dir, "deals.csv"), []byte(deals), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "stage_history.csv"), []byte(hist), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		db := testDB(t)
+		if _, err := Run(ctx, db, []string{dir}, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, query[string](t, db, `SELECT string_agg(deal_id || '#' || seq || ':' || stage || '@' || strftime(entered_at, '%m-%d')
+			|| '/' || coalesce(amount::VARCHAR, '-') || (CASE WHEN rebuilt THEN '*' ELSE '' END), ' ' ORDER BY deal_id, seq) FROM stage_history`)+
+			" | "+query[string](t, db, "SELECT string_agg(deal_id || ':' || history || ':' || deal_type, ' ' ORDER BY deal_id) FROM deals"))
+	}
+	want := "D1#1:Raw lead@01-01/100.0 D1#2:Qualification@01-10/150.0 D1#3:Raw lead@01-10/160.0 D1#4:Lost@01-20/- " +
+		"D2#1:Raw lead@01-02/200.0 D2#2:Qualification@01-03/200.0 D2#3:Decision@01-04/210.0 " +
+		"D3#1:Raw lead@01-03/300.0 D3#2:Decision@01-09/300.0 D3#3:Agreement@02-01/-* " +
+		"D4#1:Qualification@01-04/-*" +
+		" | D1:real:new D2:real:new D3:partial:new D4:rebuilt:new"
+	for i, g := range got {
+		if g != want {
+			t.Errorf("%s history:\n got %s\nwant %s", []string{"grouped", "scattered"}[i], g, want)
+		}
+	}
+}
