@@ -83,6 +83,7 @@ type loader struct {
 	derivedTypes bool
 	deals        map[string]int32 // deal id → index into dealList
 	dealList     []dealState
+	lastDeal     int32 // the deal dealIndex found last
 	hist         historyBook
 	others       map[string]string // deal ids owned by other datasets
 	otherAcc     map[string]string

@@ -445,47 +445,51 @@ const (
 
 func (g *recordGuard) Read(p []byte) (int, error) {
 	n, err := g.r.Read(p)
+	// The state lives in locals while scanning (this sees every byte of
+	// every file) and goes back to g at the end.
+	state, cnt, line, recordLine, comma, limit := g.state, g.n, g.line, g.recordLine, g.comma, g.max
+	defer func() { g.state, g.n, g.line, g.recordLine = state, cnt, line, recordLine }()
 	for i := 0; i < n; i++ {
 		c := p[i]
-		g.n++
+		cnt++
 		if c == '\n' {
-			g.line++
+			line++
 		}
-		switch g.state {
+		switch state {
 		case gFieldStart, gUnquoted:
 			switch {
-			case c == '"' && g.state == gFieldStart:
-				g.state = gQuoted
-			case c == g.comma:
-				g.state = gFieldStart
+			case c == '"' && state == gFieldStart:
+				state = gQuoted
+			case c == comma:
+				state = gFieldStart
 			case c == '\n':
-				g.state = gFieldStart
-				g.n = 0
-				g.recordLine = g.line + 1
+				state = gFieldStart
+				cnt = 0
+				recordLine = line + 1
 			case c == '\r':
 			default:
-				g.state = gUnquoted
+				state = gUnquoted
 			}
 		case gQuoted:
 			if c == '"' {
-				g.state = gQuoteInQuoted
+				state = gQuoteInQuoted
 			}
 		case gQuoteInQuoted:
 			switch c {
 			case '"':
-				g.state = gQuoted
-			case g.comma:
-				g.state = gFieldStart
+				state = gQuoted
+			case comma:
+				state = gFieldStart
 			case '\n':
-				g.state = gFieldStart
-				g.n = 0
-				g.recordLine = g.line + 1
+				state = gFieldStart
+				cnt = 0
+				recordLine = line + 1
 			case '\r':
 			default:
-				g.state = gQuoted // a bare quote inside a quoted field, read lazily
+				state = gQuoted // a bare quote inside a quoted field, read lazily
 			}
 		}
-		if g.max > 0 && g.n > g.max {
+		if limit > 0 && cnt > limit {
 			return i + 1, errRowTooLong
 		}
 	}

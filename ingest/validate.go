@@ -390,6 +390,20 @@ func (l *loader) deal(ctx context.Context, v *rowValues, ra *Recognised) error {
 	return b.done(ctx)
 }
 
+// dealIndex finds a loaded deal. History and activity files list a deal's
+// rows together, so the last deal found is usually the one asked for again:
+// a string compare instead of a look-up in a map of a million.
+func (l *loader) dealIndex(id string) (int32, bool) {
+	if n := len(l.dealList); l.lastDeal < int32(n) && n > 0 && l.dealList[l.lastDeal].id == id {
+		return l.lastDeal, true
+	}
+	i, ok := l.deals[id]
+	if ok {
+		l.lastDeal = i
+	}
+	return i, ok
+}
+
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
 
 func (l *loader) history(ctx context.Context, v *rowValues) error {
@@ -397,7 +411,7 @@ func (l *loader) history(ctx context.Context, v *rowValues) error {
 	if err != nil {
 		return err
 	}
-	di, ok := l.deals[id]
+	di, ok := l.dealIndex(id)
 	if !ok {
 		return v.bad("deal_id", "deal_id is not in the deals file (or its deal row was rejected)")
 	}
@@ -489,7 +503,7 @@ func (l *loader) activity(ctx context.Context, v *rowValues) error {
 		return v.bad("account_id", "an activity needs an account_id or a deal_id")
 	}
 	if hasDeal {
-		if _, ok := l.deals[deal]; !ok {
+		if _, ok := l.dealIndex(deal); !ok {
 			return v.bad("deal_id", "deal_id is not in the deals file")
 		}
 	}
