@@ -128,19 +128,23 @@ func Run(ctx context.Context, r *store.Run, opt Options) error {
 	if err != nil {
 		return err
 	}
-	if err := r.Exec(ctx, store.Query("forecast/visits.sql"), nil); err != nil {
-		return fmt.Errorf("forecast: stage visits: %w", err)
+	if err := r.Exec(ctx, store.Query("forecast/history.sql"), nil); err != nil {
+		return fmt.Errorf("forecast: deal history: %w", err)
 	}
-	if err := runForecast(ctx, r, opt, grains); err != nil {
+	vs, err := loadVisits(ctx, r)
+	if err != nil {
+		return err
+	}
+	if err := runForecast(ctx, r, opt, grains, vs); err != nil {
 		return err
 	}
 	if err := runWaterfall(ctx, r, opt); err != nil {
 		return err
 	}
-	if err := runBacktest(ctx, r, opt); err != nil {
+	if err := runBacktest(ctx, r, opt, vs); err != nil {
 		return err
 	}
-	return r.Exec(ctx, "DROP TABLE IF EXISTS forecast_visits", nil)
+	return r.Exec(ctx, "DROP MACRO TABLE IF EXISTS forecast_deals_at;\nDROP TABLE IF EXISTS forecast_history;", nil)
 }
 
 // scope is a slice of the pipeline a forecast is made for.
@@ -187,28 +191,22 @@ type snapshot struct {
 func stageKey(pipeline, stage string) string { return pipeline + "\x00" + stage }
 
 // load reads the snapshot at t.
-func load(ctx context.Context, r *store.Run, t time.Time, opt Options) (*snapshot, error) {
+func load(ctx context.Context, r *store.Run, t time.Time, opt Options, vs *visits) (*snapshot, error) {
 	lookbackDays := opt.LookbackDays
 	s := &snapshot{t: t, stages: map[string][]*curve{}, news: map[scope]*newModel{}}
 	tp := sql.Named("t", t)
 	// Stage curves.
-	fr, err := r.QueryFrame(ctx, store.Query("forecast/stage_curves.sql"), tp, sql.Named("max_visits", int64(opt.CurveMaxVisits)))
-	if err != nil {
-		return nil, fmt.Errorf("forecast: stage curves at %s: %w", t.Format(time.DateOnly), err)
-	}
+	rows := vs.curveRows(t.UnixMicro(), opt.CurveMaxVisits)
 	type lkey struct {
 		key      string
 		landmark int64
 	}
 	cs := map[lkey]*counts{}
-	pipe, stage, day, lm := fr.String("pipeline"), fr.String("stage"), fr.Int("day"), fr.Int("landmark")
-	won, lost, cens := fr.Float("won_value"), fr.Float("lost_value"), fr.Float("censored_value")
-	nWon, nLost, nCens := fr.Float("won"), fr.Float("lost"), fr.Float("censored")
 	nDeals, value := map[lkey]float64{}, map[lkey]float64{}
-	for i := 0; i < fr.N; i++ {
-		keys := []lkey{{stageKey(pipe[i], stage[i]), lm[i]}}
-		if lm[i] == 0 {
-			keys = append(keys, lkey{stageKey(pipe[i], "*"), 0})
+	for _, row := range rows {
+		keys := []lkey{{stageKey(row.pipeline, row.stage), row.landmark}}
+		if row.landmark == 0 {
+			keys = append(keys, lkey{stageKey(row.pipeline, "*"), 0})
 		}
 		for _, k := range keys {
 			c := cs[k]
@@ -216,9 +214,9 @@ func load(ctx context.Context, r *store.Run, t time.Time, opt Options) (*snapsho
 				c = newCounts()
 				cs[k] = c
 			}
-			c.add(day[i], won[i], lost[i], cens[i])
-			nDeals[k] += nWon[i] + nLost[i] + nCens[i]
-			value[k] += won[i] + lost[i] + cens[i]
+			c.add(row.day, row.wonValue, row.lostValue, row.censValue)
+			nDeals[k] += row.won + row.lost + row.censored
+			value[k] += row.wonValue + row.lostValue + row.censValue
 		}
 	}
 	for k, c := range cs {
@@ -239,7 +237,7 @@ func load(ctx context.Context, r *store.Run, t time.Time, opt Options) (*snapsho
 		sort.Slice(l, func(i, j int) bool { return l[i].landmark < l[j].landmark })
 	}
 	// Open deals.
-	fr, err = r.QueryFrame(ctx, store.Query("forecast/open_deals.sql"), tp)
+	fr, err := r.QueryFrame(ctx, store.Query("forecast/open_deals.sql"), tp)
 	if err != nil {
 		return nil, fmt.Errorf("forecast: open deals at %s: %w", t.Format(time.DateOnly), err)
 	}
@@ -270,7 +268,7 @@ func load(ctx context.Context, r *store.Run, t time.Time, opt Options) (*snapsho
 	}
 	accs := map[scope]*acc{}
 	pl, tm, dy := fr.String("pipeline"), fr.String("team"), fr.Int("day")
-	won, lost, cens = fr.Float("won"), fr.Float("lost"), fr.Float("censored")
+	won, lost, cens := fr.Float("won"), fr.Float("lost"), fr.Float("censored")
 	rec, first := fr.Float("created_recent"), fr.Time("first_created")
 	for i := 0; i < fr.N; i++ {
 		for _, sc := range []scope{scopeAll, {"pipeline", pl[i]}, {"team", tm[i]}} {

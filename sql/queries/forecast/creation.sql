@@ -7,6 +7,6 @@ SELECT pipeline, coalesce(team, '(none)') AS team,
        count(*) FILTER (WHERE status = 'open')::DOUBLE AS censored,
        count(*) FILTER (WHERE created_at > $t - to_days($lookback_days))::DOUBLE AS created_recent,
        min(created_at) AS first_created
-FROM deals_at($t)
+FROM forecast_deals_at($t)
 GROUP BY ALL
 ORDER BY pipeline, team, day;

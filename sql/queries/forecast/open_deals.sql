@@ -1,12 +1,14 @@
--- forecast: the pipeline open at $t, as it stood then (deals_at).
+-- forecast: the pipeline open at $t, as it stood then (deals_at, read from
+-- forecast_states).
 SELECT d.deal_id, d.pipeline, coalesce(d.team, '(none)') AS team, d.stage,
        epoch($t - d.stage_entered_at) / 86400 AS elapsed_days,
        coalesce(d.amount_base, 0)::DOUBLE AS amount,
        d.expected_close_date,
        d.probability::DOUBLE AS rep_probability,
        coalesce(s.default_probability, 0)::DOUBLE AS default_probability,
-       coalesce(lower(replace(replace(trim(d.forecast_category), ' ', ''), '_', '')), '') AS category
-FROM deals_at($t) d
+       coalesce(lower(replace(replace(trim(c.forecast_category), ' ', ''), '_', '')), '') AS category
+FROM forecast_deals_at($t) d
+JOIN deals c USING (deal_id)
 LEFT JOIN stages s ON s.pipeline = d.pipeline AND s.stage = d.stage
 WHERE d.status = 'open'
 ORDER BY d.deal_id;
