@@ -36,7 +36,7 @@ func completePeriods(cal calendar, asOf time.Time, n int) []period {
 // stood at the period's start, with everything learnt from data known then
 // (stage curves as P(win) and timing: refitting winprob's model per period
 // would be too slow), and compares it with the bookings of the period.
-func runBacktest(ctx context.Context, r *store.Run, opt Options, vs *visits) error {
+func runBacktest(ctx context.Context, r *store.Run, opt Options, h *history) error {
 	cal, _ := newCalendar(opt.BacktestGrain, opt.FiscalYearStartMonth)
 	fr, err := r.QueryFrame(ctx, store.Query("forecast/actuals.sql"))
 	if err != nil {
@@ -52,7 +52,7 @@ func runBacktest(ctx context.Context, r *store.Run, opt Options, vs *visits) err
 		if !p.Start.After(first) {
 			continue // nothing was known at the start
 		}
-		s, err := load(ctx, r, p.Start, opt, vs)
+		s, err := load(ctx, r, p.Start, opt, h)
 		if err != nil {
 			return err
 		}

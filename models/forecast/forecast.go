@@ -131,20 +131,46 @@ func Run(ctx context.Context, r *store.Run, opt Options) error {
 	if err := r.Exec(ctx, store.Query("forecast/history.sql"), nil); err != nil {
 		return fmt.Errorf("forecast: deal history: %w", err)
 	}
-	vs, err := loadVisits(ctx, r)
+	h, err := loadHistory(ctx, r, opt)
 	if err != nil {
 		return err
 	}
-	if err := runForecast(ctx, r, opt, grains, vs); err != nil {
+	if err := runForecast(ctx, r, opt, grains, h); err != nil {
 		return err
 	}
 	if err := runWaterfall(ctx, r, opt); err != nil {
 		return err
 	}
-	if err := runBacktest(ctx, r, opt, vs); err != nil {
+	if err := runBacktest(ctx, r, opt, h); err != nil {
 		return err
 	}
 	return r.Exec(ctx, "DROP MACRO TABLE IF EXISTS forecast_deals_at;\nDROP TABLE IF EXISTS forecast_history;", nil)
+}
+
+// history is what the snapshots at every date read of the stage history,
+// read once per run.
+type history struct {
+	visits *visits
+	states *dealStates
+}
+
+// loadHistory reads the visits and the deal states from the earliest date
+// a snapshot is read at (the first backtest period's start) on.
+func loadHistory(ctx context.Context, r *store.Run, opt Options) (*history, error) {
+	from := r.AsOf
+	cal, _ := newCalendar(opt.BacktestGrain, opt.FiscalYearStartMonth)
+	if ps := completePeriods(cal, r.AsOf.UTC(), opt.BacktestPeriods); len(ps) > 0 && ps[0].Start.Before(from) {
+		from = ps[0].Start
+	}
+	vs, err := loadVisits(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := loadStates(ctx, r, from)
+	if err != nil {
+		return nil, err
+	}
+	return &history{vs, ds}, nil
 }
 
 // scope is a slice of the pipeline a forecast is made for.
@@ -191,7 +217,8 @@ type snapshot struct {
 func stageKey(pipeline, stage string) string { return pipeline + "\x00" + stage }
 
 // load reads the snapshot at t.
-func load(ctx context.Context, r *store.Run, t time.Time, opt Options, vs *visits) (*snapshot, error) {
+func load(ctx context.Context, r *store.Run, t time.Time, opt Options, h *history) (*snapshot, error) {
+	vs, ds := h.visits, h.states
 	lookbackDays := opt.LookbackDays
 	s := &snapshot{t: t, stages: map[string][]*curve{}, news: map[scope]*newModel{}}
 	tp := sql.Named("t", t)
@@ -257,35 +284,31 @@ func load(ctx context.Context, r *store.Run, t time.Time, opt Options, vs *visit
 		}
 	}
 	// New deals: creation curves, rates and won amounts per scope.
-	fr, err = r.QueryFrame(ctx, store.Query("forecast/creation.sql"), tp, sql.Named("lookback_days", int64(lookbackDays)))
-	if err != nil {
-		return nil, fmt.Errorf("forecast: creation at %s: %w", t.Format(time.DateOnly), err)
-	}
 	type acc struct {
 		c       *counts
 		created float64
-		first   time.Time
+		first   int64
 	}
 	accs := map[scope]*acc{}
-	pl, tm, dy := fr.String("pipeline"), fr.String("team"), fr.Int("day")
-	won, lost, cens := fr.Float("won"), fr.Float("lost"), fr.Float("censored")
-	rec, first := fr.Float("created_recent"), fr.Time("first_created")
-	for i := 0; i < fr.N; i++ {
-		for _, sc := range []scope{scopeAll, {"pipeline", pl[i]}, {"team", tm[i]}} {
-			a := accs[sc]
-			if a == nil {
-				a = &acc{c: newCounts(), first: first[i]}
-				accs[sc] = a
-			}
-			a.c.add(dy[i], won[i], lost[i], cens[i])
-			a.created += rec[i]
-			if first[i].Before(a.first) {
-				a.first = first[i]
+	tu := t.UnixMicro()
+	cells, first := ds.creation(tu, lookbackDays)
+	for k, byDay := range cells {
+		pl, tm := ds.scopes[k][0], ds.scopes[k][1]
+		for day, c := range byDay {
+			for _, sc := range []scope{scopeAll, {"pipeline", pl}, {"team", tm}} {
+				a := accs[sc]
+				if a == nil {
+					a = &acc{c: newCounts(), first: first[k]}
+					accs[sc] = a
+				}
+				a.c.add(day, c.won, c.lost, c.censored)
+				a.created += c.recent
+				a.first = min(a.first, first[k])
 			}
 		}
 	}
 	for sc, a := range accs {
-		days := t.Sub(a.first).Hours() / 24
+		days := t.Sub(time.UnixMicro(a.first)).Hours() / 24
 		if days > float64(lookbackDays) {
 			days = float64(lookbackDays)
 		}
@@ -295,18 +318,18 @@ func load(ctx context.Context, r *store.Run, t time.Time, opt Options, vs *visit
 		}
 		s.news[sc] = nm
 	}
-	fr, err = r.QueryFrame(ctx, store.Query("forecast/won_amounts.sql"), tp, sql.Named("lookback_days", int64(lookbackDays)))
-	if err != nil {
-		return nil, fmt.Errorf("forecast: won amounts at %s: %w", t.Format(time.DateOnly), err)
-	}
+	// The amounts of the deals won by t, in deal_id order.
 	recent, all := map[scope][]float64{}, map[scope][]float64{}
-	pl, tm = fr.String("pipeline"), fr.String("team")
-	amt, isRecent := fr.Float("amount"), fr.Bool("recent")
-	for i := 0; i < fr.N; i++ {
-		for _, sc := range []scope{scopeAll, {"pipeline", pl[i]}, {"team", tm[i]}} {
-			all[sc] = append(all[sc], amt[i])
-			if isRecent[i] {
-				recent[sc] = append(recent[sc], amt[i])
+	recentFrom := tu - int64(lookbackDays)*dayMicros
+	for i, st := range ds.status {
+		if st != statusWon || !ds.known(i, tu) {
+			continue
+		}
+		k := ds.key[i]
+		for _, sc := range []scope{scopeAll, {"pipeline", ds.scopes[k][0]}, {"team", ds.scopes[k][1]}} {
+			all[sc] = append(all[sc], ds.amount[i])
+			if ds.closed[i] > recentFrom {
+				recent[sc] = append(recent[sc], ds.amount[i])
 			}
 		}
 	}

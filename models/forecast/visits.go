@@ -51,7 +51,7 @@ func loadVisits(ctx context.Context, r *store.Run) (*visits, error) {
 	key, bucket := fr.Int("key"), fr.Int("bucket")
 	entered, left, closed := fr.Int("entered_at"), fr.Int("left_at"), fr.Int("closed_at")
 	leftNull, closedNull := fr.Null("left_at"), fr.Null("closed_at")
-	units, millionths, won := fr.Int("units"), fr.Int("millionths"), fr.Bool("won")
+	amount, won := fr.Float("amount"), fr.Bool("won")
 	v.key, v.bucket = make([]int32, fr.N), make([]float64, fr.N)
 	v.entered, v.left, v.closedAt = entered, make([]int64, fr.N), make([]int64, fr.N)
 	v.won, v.amount = won, make([]u128, fr.N)
@@ -64,8 +64,10 @@ func loadVisits(ctx context.Context, r *store.Run) (*visits, error) {
 		if closedNull[i] {
 			v.closedAt[i] = noTime
 		}
-		hi, lo := bits.Mul64(uint64(units[i]), 1_000_000)
-		v.amount[i] = u128{hi, lo}.add(uint64(millionths[i]))
+		var ok bool
+		if v.amount[i], ok = millionths(amount[i]); !ok {
+			return nil, fmt.Errorf("forecast: stage visits: amount %v does not fit DECIMAL(38, 6)", amount[i])
+		}
 	}
 	return v, nil
 }
@@ -160,6 +162,21 @@ func (v *visits) curveRows(t int64, maxVisits int) []curveRow {
 			wonValue: c.wonV.decimalFloat(), lostValue: c.lostV.decimalFloat(), censValue: c.censV.decimalFloat()}
 	}
 	return out
+}
+
+// millionths is a nonnegative amount as DECIMAL(38, 6), in millionths,
+// rounded as DuckDB casts DOUBLE to DECIMAL: x * 10^6 rounded half away
+// from zero. ok is false where that cast fails (10^38 millionths or more).
+func millionths(x float64) (v u128, ok bool) {
+	r := math.Round(x * 1e6)
+	if !(r >= 0 && r < 1e38) {
+		return u128{}, false
+	}
+	if r < 0x1p64 {
+		return u128{0, uint64(r)}, true
+	}
+	hi := math.Floor(r / 0x1p64)
+	return u128{uint64(hi), uint64(r - hi*0x1p64)}, true
 }
 
 // u128 is an unsigned 128-bit integer: a sum of DECIMAL(38, 6) amounts in

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/big"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,5 +129,42 @@ func TestDecimalFloat(t *testing.T) {
 		if got := (u128{hi, lo}).decimalFloat(); got != want {
 			t.Errorf("%s millionths: %v, DuckDB %v", v, got, want)
 		}
+	}
+}
+
+// TestMillionths: amounts become DECIMAL(38, 6) millionths as DuckDB casts
+// DOUBLE to DECIMAL(38, 6), halves and large values included.
+func TestMillionths(t *testing.T) {
+	db := openDB(t)
+	rng := rand.New(rand.NewPCG(3, 4))
+	vals := []float64{0, 1, 0.5e-6, 1.5e-6, 2.5e-6, 1.0000005, 12.3456785, 99.995, 1234567.8949995, 0.1, 0.3, 1e15 + 0.5, 3e19, 1.2345678901234567e25, 9.99e31}
+	for i := 0; i < 2000; i++ {
+		x := rng.Float64() * math.Pow(10, float64(rng.IntN(30)-4))
+		if i%2 == 0 {
+			x = math.Round(x*100) / 100 // cents
+		}
+		if i%7 == 0 {
+			x = (math.Floor(x*1e6) + 0.5) / 1e6 // near a half millionth
+		}
+		vals = append(vals, x)
+	}
+	for _, x := range vals {
+		var s string
+		if err := db.QueryRow(`SELECT $1::DOUBLE::DECIMAL(38, 6)::VARCHAR`, x).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		want, ok := new(big.Int).SetString(strings.Replace(s, ".", "", 1), 10)
+		if !ok {
+			t.Fatalf("%v: DuckDB says %q", x, s)
+		}
+		got, ok := millionths(x)
+		g := new(big.Int).Lsh(new(big.Int).SetUint64(got.hi), 64)
+		g.Or(g, new(big.Int).SetUint64(got.lo))
+		if !ok || g.Cmp(want) != 0 {
+			t.Errorf("%v: %s millionths (ok %v), DuckDB %s", x, g, ok, want)
+		}
+	}
+	if _, ok := millionths(1e33); ok {
+		t.Error("1e33 fits DECIMAL(38, 6)")
 	}
 }

@@ -22,7 +22,7 @@
 -- leave or close after t is the same as none, so the rows serve every date.
 CREATE OR REPLACE TEMP TABLE forecast_history AS
 WITH w AS (
-    SELECT d.deal_id, d.pipeline, d.team, d.created_at, d.stage AS deal_stage, d.amount_base AS deal_amount,
+    SELECT d.deal_id, d.pipeline, d.team, d.created_at, d.forecast_category, d.stage AS deal_stage, d.amount_base AS deal_amount,
            d.probability AS deal_probability, d.expected_close_date AS deal_close_date,
            h.seq, h.entered_at, h.stage, s.kind, h.amount_base AS entry_amount,
            lag(h.seq) OVER bydeal IS NULL AS first,
@@ -43,7 +43,7 @@ WITH w AS (
 first_open AS (
     SELECT pipeline, arg_min(stage, position) AS stage FROM stages WHERE kind = 'open' GROUP BY pipeline
 )
-SELECT deal_id, pipeline, team, created_at,
+SELECT deal_id, pipeline, team, created_at, forecast_category,
        entered_at AS valid_from, next_at AS valid_to,
        stage, entered_at AS stage_entered_at,
        CASE WHEN kind IN ('won', 'lost') THEN kind ELSE 'open' END AS status,
@@ -58,7 +58,7 @@ SELECT deal_id, pipeline, team, created_at,
 FROM w
 WHERE seq IS NOT NULL AND entered_at <= $as_of
 UNION ALL
-SELECT w.deal_id, w.pipeline, w.team, w.created_at,
+SELECT w.deal_id, w.pipeline, w.team, w.created_at, w.forecast_category,
        w.created_at AS valid_from, w.entered_at AS valid_to,
        coalesce(CASE WHEN w.kind = 'open' THEN w.stage END, fo.stage, w.deal_stage) AS stage,
        w.created_at AS stage_entered_at,

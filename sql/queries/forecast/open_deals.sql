@@ -6,9 +6,8 @@ SELECT d.deal_id, d.pipeline, coalesce(d.team, '(none)') AS team, d.stage,
        d.expected_close_date,
        d.probability::DOUBLE AS rep_probability,
        coalesce(s.default_probability, 0)::DOUBLE AS default_probability,
-       coalesce(lower(replace(replace(trim(c.forecast_category), ' ', ''), '_', '')), '') AS category
+       coalesce(lower(replace(replace(trim(d.forecast_category), ' ', ''), '_', '')), '') AS category
 FROM forecast_deals_at($t) d
-JOIN deals c USING (deal_id)
 LEFT JOIN stages s ON s.pipeline = d.pipeline AND s.stage = d.stage
 WHERE d.status = 'open'
 ORDER BY d.deal_id;
