@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	store "github.com/pipecast/pipecast/sql"
@@ -505,6 +507,7 @@ func (s *snapshot) forecastCells(grain string, pers []period, methods []string, 
 		bounds = append(bounds, days(p.End.Sub(s.t)))
 	}
 	var out []cell
+	var runs []mcRun // the cells to simulate, run below on every core
 	for _, m := range methods {
 		probs := s.probabilities(m, pers)
 		for _, sc := range keys {
@@ -539,14 +542,43 @@ func (s *snapshot) forecastCells(grain string, pers []period, methods []string, 
 					if lam != nil {
 						in.Lambda, in.Amounts = lam[k], nm.amounts
 					}
-					c.res = simulate(in, mc, streamID(m, grain, sc.kind, sc.value, p.Label))
+					runs = append(runs, mcRun{cell: len(out), in: in, stream: streamID(m, grain, sc.kind, sc.value, p.Label)})
 					c.hasRange = true
 				}
 				out = append(out, c)
 			}
 		}
 	}
+	simulateAll(runs, mc, out)
 	return out
+}
+
+// mcRun is one cell's simulation: out[cell].res = simulate(in, stream).
+type mcRun struct {
+	cell   int
+	in     mcInput
+	stream uint64
+}
+
+// simulateAll runs the simulations on every core. Each cell has its own
+// seeded stream, so the results do not depend on which runs first.
+func simulateAll(runs []mcRun, mc mcSettings, out []cell) {
+	next := make(chan mcRun)
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(runs)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range next {
+				out[r.cell].res = simulate(r.in, mc, r.stream)
+			}
+		}()
+	}
+	for _, r := range runs {
+		next <- r
+	}
+	close(next)
+	wg.Wait()
 }
 
 func maxf(a, b float64) float64 {

@@ -107,7 +107,8 @@ func (v *visits) curveRows(t int64, maxVisits int) []curveRow {
 	}
 	sampled := n > maxVisits
 	threshold := float64(hashBuckets*int64(maxVisits)) / float64(n)
-	cells := map[uint64]*curveCell{}
+	index := map[uint64]int{} // cell key -> position in cells
+	var cells []curveCell
 	for i, e := range v.entered {
 		if e > t || (sampled && !(v.bucket[i] < threshold)) {
 			continue
@@ -130,11 +131,13 @@ func (v *visits) curveRows(t int64, maxVisits int) []curveRow {
 				day = 0
 			}
 			ck := uint64(v.key[i])<<40 | uint64(li)<<32 | uint64(day)
-			c := cells[ck]
-			if c == nil {
-				c = &curveCell{}
-				cells[ck] = c
+			j, ok := index[ck]
+			if !ok {
+				j = len(cells)
+				index[ck] = j
+				cells = append(cells, curveCell{})
 			}
+			c := &cells[j]
 			switch {
 			case !closedByT:
 				c.cens++
@@ -148,14 +151,14 @@ func (v *visits) curveRows(t int64, maxVisits int) []curveRow {
 			}
 		}
 	}
-	keys := make([]uint64, 0, len(cells))
-	for k := range cells {
+	keys := make([]uint64, 0, len(index))
+	for k := range index {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	out := make([]curveRow, len(keys))
 	for j, k := range keys {
-		c := cells[k]
+		c := &cells[index[k]]
 		s := v.keys[k>>40]
 		out[j] = curveRow{pipeline: s[0], stage: s[1], landmark: landmarks[(k>>32)&0xff], day: int64(k & 0xffffffff),
 			won: c.won, lost: c.lost, censored: c.cens,
