@@ -130,10 +130,11 @@ func Run(ctx context.Context, r *store.Run, opt Options) error {
 	if err != nil {
 		return err
 	}
-	if err := r.Exec(ctx, store.Query("forecast/history.sql"), nil); err != nil {
+	from := firstSnapshot(r.AsOf, opt)
+	if err := r.Exec(ctx, store.Query("forecast/history.sql"), map[string]any{"from": from}); err != nil {
 		return fmt.Errorf("forecast: deal history: %w", err)
 	}
-	h, err := loadHistory(ctx, r, opt)
+	h, err := loadHistory(ctx, r, from)
 	if err != nil {
 		return err
 	}
@@ -146,7 +147,7 @@ func Run(ctx context.Context, r *store.Run, opt Options) error {
 	if err := runBacktest(ctx, r, opt, h); err != nil {
 		return err
 	}
-	return r.Exec(ctx, "DROP MACRO TABLE IF EXISTS forecast_deals_at;\nDROP TABLE IF EXISTS forecast_history;", nil)
+	return r.Exec(ctx, "DROP MACRO TABLE IF EXISTS forecast_deals_at;\nDROP TABLE IF EXISTS forecast_open;\nDROP TABLE IF EXISTS forecast_history;", nil)
 }
 
 // history is what the snapshots at every date read of the stage history,
@@ -156,14 +157,19 @@ type history struct {
 	states *dealStates
 }
 
-// loadHistory reads the visits and the deal states from the earliest date
-// a snapshot is read at (the first backtest period's start) on.
-func loadHistory(ctx context.Context, r *store.Run, opt Options) (*history, error) {
-	from := r.AsOf
+// firstSnapshot is the earliest date a snapshot is read at: the first
+// backtest period's start, else the as-of date.
+func firstSnapshot(asOf time.Time, opt Options) time.Time {
 	cal, _ := newCalendar(opt.BacktestGrain, opt.FiscalYearStartMonth)
-	if ps := completePeriods(cal, r.AsOf.UTC(), opt.BacktestPeriods); len(ps) > 0 && ps[0].Start.Before(from) {
-		from = ps[0].Start
+	if ps := completePeriods(cal, asOf.UTC(), opt.BacktestPeriods); len(ps) > 0 && ps[0].Start.Before(asOf) {
+		return ps[0].Start
 	}
+	return asOf
+}
+
+// loadHistory reads the visits and the deal states from the first snapshot
+// date on.
+func loadHistory(ctx context.Context, r *store.Run, from time.Time) (*history, error) {
 	vs, err := loadVisits(ctx, r)
 	if err != nil {
 		return nil, err

@@ -51,7 +51,7 @@ func TestStatesMatchDealsAt(t *testing.T) {
 	asOf := time.Date(2025, 3, 31, 23, 59, 59, 0, time.UTC)
 	err := db.Tx(context.Background(), func(ctx context.Context, c *store.Conn) error {
 		r := &store.Run{Conn: c, ID: "test-run", AsOf: asOf, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-		if err := r.Exec(ctx, store.Query("forecast/history.sql"), nil); err != nil {
+		if err := r.Exec(ctx, store.Query("forecast/history.sql"), map[string]any{"from": asOf}); err != nil {
 			return err
 		}
 		var moments, checked int

@@ -58,7 +58,7 @@ func TestCurveRowsMatchSQL(t *testing.T) {
 	asOf := synth.DefaultAsOf
 	err := db.Tx(context.Background(), func(ctx context.Context, c *store.Conn) error {
 		r := &store.Run{Conn: c, ID: "test-run", AsOf: asOf, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-		if err := r.Exec(ctx, store.Query("forecast/history.sql"), nil); err != nil {
+		if err := r.Exec(ctx, store.Query("forecast/history.sql"), map[string]any{"from": asOf}); err != nil {
 			return err
 		}
 		vs, err := loadVisits(ctx, r)

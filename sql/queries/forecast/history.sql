@@ -72,6 +72,14 @@ FROM w
 LEFT JOIN first_open fo USING (pipeline)
 WHERE w.first AND (w.seq IS NULL OR w.created_at < w.entered_at) AND w.created_at <= $as_of;
 
+-- The open deals' states that reach past $from (the earliest snapshot date):
+-- what open_deals.sql reads at each date, a tenth of the rows.
+CREATE OR REPLACE TEMP TABLE forecast_open AS
+    SELECT deal_id, pipeline, team, stage, stage_entered_at, amount_base, expected_close_date, probability,
+           forecast_category, created_at, valid_from, valid_to
+    FROM forecast_history
+    WHERE status = 'open' AND (valid_to IS NULL OR valid_to > $from);
+
 -- The deals known at t (<= the as-of date) as deals_at(t) shows them, for
 -- the columns above.
 CREATE OR REPLACE TEMP MACRO forecast_deals_at(t) AS TABLE
