@@ -327,24 +327,25 @@ func load(ctx context.Context, r *store.Run, t time.Time, opt Options, h *histor
 		s.news[sc] = nm
 	}
 	// The amounts of the deals won by t, in deal_id order.
-	recent, all := map[scope][]float64{}, map[scope][]float64{}
+	recent, all := make([][]float64, len(ds.scopeList)), make([][]float64, len(ds.scopeList))
 	recentFrom := tu - int64(lookbackDays)*dayMicros
 	for i, st := range ds.status {
 		if st != statusWon || !ds.known(i, tu) {
 			continue
 		}
-		k := ds.key[i]
-		for _, sc := range []scope{scopeAll, {"pipeline", ds.scopes[k][0]}, {"team", ds.scopes[k][1]}} {
-			all[sc] = append(all[sc], ds.amount[i])
+		for _, j := range ds.keyScopes[ds.key[i]] {
+			all[j] = append(all[j], ds.amount[i])
 			if ds.closed[i] > recentFrom {
-				recent[sc] = append(recent[sc], ds.amount[i])
+				recent[j] = append(recent[j], ds.amount[i])
 			}
 		}
 	}
-	for sc, nm := range s.news {
-		nm.amounts = recent[sc]
-		if len(nm.amounts) == 0 {
-			nm.amounts = all[sc]
+	for j, sc := range ds.scopeList {
+		if nm := s.news[sc]; nm != nil {
+			nm.amounts = recent[j]
+			if len(nm.amounts) == 0 {
+				nm.amounts = all[j]
+			}
 		}
 	}
 	return s, nil

@@ -21,6 +21,8 @@ const (
 // creation rates and won amounts are one pass over them.
 type dealStates struct {
 	scopes                    [][2]string // pipeline and team ("(none)" for none) of each key
+	scopeList                 []scope     // every scope of the keys
+	keyScopes                 [][3]int    // per key, its scopes (all, pipeline, team) in scopeList
 	key                       []int32
 	created, from, to, closed []int64 // microseconds since the epoch; to: noTime when open-ended
 	status                    []int64
@@ -34,8 +36,19 @@ func loadStates(ctx context.Context, r *store.Run, from time.Time) (*dealStates,
 	}
 	s := &dealStates{scopes: make([][2]string, fr.N)}
 	pl, tm := fr.String("pipeline"), fr.String("team")
+	index := map[scope]int{}
+	s.keyScopes = make([][3]int, fr.N)
 	for i := range s.scopes {
 		s.scopes[i] = [2]string{pl[i], tm[i]}
+		for j, sc := range []scope{scopeAll, {"pipeline", pl[i]}, {"team", tm[i]}} {
+			k, ok := index[sc]
+			if !ok {
+				k = len(s.scopeList)
+				index[sc] = k
+				s.scopeList = append(s.scopeList, sc)
+			}
+			s.keyScopes[i][j] = k
+		}
 	}
 	if fr, err = r.QueryFrame(ctx, store.Query("forecast/deal_states.sql"), sql.Named("from", from)); err != nil {
 		return nil, fmt.Errorf("forecast: deal states: %w", err)
