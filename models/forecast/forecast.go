@@ -154,7 +154,8 @@ func Run(ctx context.Context, r *store.Run, opt Options) error {
 // read once per run.
 type history struct {
 	visits *visits
-	states *dealStates
+	states *dealStates // all, in no order
+	won    *dealStates // the won ones, in deal_id order
 }
 
 // firstSnapshot is the earliest date a snapshot is read at: the first
@@ -174,11 +175,11 @@ func loadHistory(ctx context.Context, r *store.Run, from time.Time) (*history, e
 	if err != nil {
 		return nil, err
 	}
-	ds, err := loadStates(ctx, r, from)
+	ds, won, err := loadStates(ctx, r, from)
 	if err != nil {
 		return nil, err
 	}
-	return &history{vs, ds}, nil
+	return &history{vs, ds, won}, nil
 }
 
 // scope is a slice of the pipeline a forecast is made for.
@@ -327,20 +328,21 @@ func load(ctx context.Context, r *store.Run, t time.Time, opt Options, h *histor
 		s.news[sc] = nm
 	}
 	// The amounts of the deals won by t, in deal_id order.
-	recent, all := make([][]float64, len(ds.scopeList)), make([][]float64, len(ds.scopeList))
+	won := h.won
+	recent, all := make([][]float64, len(won.scopeList)), make([][]float64, len(won.scopeList))
 	recentFrom := tu - int64(lookbackDays)*dayMicros
-	for i, st := range ds.status {
-		if st != statusWon || !ds.known(i, tu) {
+	for i := range won.key {
+		if !won.known(i, tu) {
 			continue
 		}
-		for _, j := range ds.keyScopes[ds.key[i]] {
-			all[j] = append(all[j], ds.amount[i])
-			if ds.closed[i] > recentFrom {
-				recent[j] = append(recent[j], ds.amount[i])
+		for _, j := range won.keyScopes[won.key[i]] {
+			all[j] = append(all[j], won.amount[i])
+			if won.closed[i] > recentFrom {
+				recent[j] = append(recent[j], won.amount[i])
 			}
 		}
 	}
-	for j, sc := range ds.scopeList {
+	for j, sc := range won.scopeList {
 		if nm := s.news[sc]; nm != nil {
 			nm.amounts = recent[j]
 			if len(nm.amounts) == 0 {

@@ -29,30 +29,45 @@ type dealStates struct {
 	amount                    []float64
 }
 
-func loadStates(ctx context.Context, r *store.Run, from time.Time) (*dealStates, error) {
+// loadStates reads all the deals' states that reach past from, and the won
+// ones in deal_id order.
+func loadStates(ctx context.Context, r *store.Run, from time.Time) (all, won *dealStates, err error) {
 	fr, err := r.QueryFrame(ctx, store.Query("forecast/scope_keys.sql"))
 	if err != nil {
-		return nil, fmt.Errorf("forecast: deal states: %w", err)
+		return nil, nil, fmt.Errorf("forecast: deal states: %w", err)
 	}
-	s := &dealStates{scopes: make([][2]string, fr.N)}
+	keys := &dealStates{scopes: make([][2]string, fr.N)}
 	pl, tm := fr.String("pipeline"), fr.String("team")
 	index := map[scope]int{}
-	s.keyScopes = make([][3]int, fr.N)
-	for i := range s.scopes {
-		s.scopes[i] = [2]string{pl[i], tm[i]}
+	keys.keyScopes = make([][3]int, fr.N)
+	for i := range keys.scopes {
+		keys.scopes[i] = [2]string{pl[i], tm[i]}
 		for j, sc := range []scope{scopeAll, {"pipeline", pl[i]}, {"team", tm[i]}} {
 			k, ok := index[sc]
 			if !ok {
-				k = len(s.scopeList)
+				k = len(keys.scopeList)
 				index[sc] = k
-				s.scopeList = append(s.scopeList, sc)
+				keys.scopeList = append(keys.scopeList, sc)
 			}
-			s.keyScopes[i][j] = k
+			keys.keyScopes[i][j] = k
 		}
 	}
-	if fr, err = r.QueryFrame(ctx, store.Query("forecast/deal_states.sql"), sql.Named("from", from)); err != nil {
+	if all, err = keys.read(ctx, r, "forecast/deal_states.sql", from); err != nil {
+		return nil, nil, err
+	}
+	if won, err = keys.read(ctx, r, "forecast/won_states.sql", from); err != nil {
+		return nil, nil, err
+	}
+	return all, won, nil
+}
+
+// read returns the states a query selects, with the keys' scopes of k.
+func (k *dealStates) read(ctx context.Context, r *store.Run, query string, from time.Time) (*dealStates, error) {
+	fr, err := r.QueryFrame(ctx, store.Query(query), sql.Named("from", from))
+	if err != nil {
 		return nil, fmt.Errorf("forecast: deal states: %w", err)
 	}
+	s := &dealStates{scopes: k.scopes, scopeList: k.scopeList, keyScopes: k.keyScopes}
 	key := fr.Int("key")
 	s.key = make([]int32, fr.N)
 	for i, k := range key {
