@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 	"time"
 
 	store "github.com/pipecast/pipecast/sql"
@@ -36,7 +38,7 @@ func completePeriods(cal calendar, asOf time.Time, n int) []period {
 // stood at the period's start, with everything learnt from data known then
 // (stage curves as P(win) and timing: refitting winprob's model per period
 // would be too slow), and compares it with the bookings of the period.
-func runBacktest(ctx context.Context, r *store.Run, opt Options) error {
+func runBacktest(ctx context.Context, r *store.Run, opt Options, h *history) error {
 	cal, _ := newCalendar(opt.BacktestGrain, opt.FiscalYearStartMonth)
 	fr, err := r.QueryFrame(ctx, store.Query("forecast/actuals.sql"))
 	if err != nil {
@@ -47,13 +49,19 @@ func runBacktest(ctx context.Context, r *store.Run, opt Options) error {
 	if err := r.QueryRowContext(ctx, `SELECT coalesce(min(created_at), $1::TIMESTAMP) FROM deals`, r.AsOf.UTC()).Scan(&first); err != nil {
 		return err
 	}
-	var rows []backtestRow
-	for _, p := range completePeriods(cal, r.AsOf.UTC(), opt.BacktestPeriods) {
+	// Each period's snapshot is read in turn (one connection); its Monte
+	// Carlo runs meanwhile, on its own seeded streams.
+	periods := completePeriods(cal, r.AsOf.UTC(), opt.BacktestPeriods)
+	results := make([][]backtestRow, len(periods))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for pi, p := range periods {
 		if !p.Start.After(first) {
 			continue // nothing was known at the start
 		}
-		s, err := load(ctx, r, p.Start, opt)
+		s, err := load(ctx, r, p.Start, opt, h)
 		if err != nil {
+			wg.Wait()
 			return err
 		}
 		actual := 0.0
@@ -62,11 +70,22 @@ func runBacktest(ctx context.Context, r *store.Run, opt Options) error {
 				actual += amt[i]
 			}
 		}
-		cells := s.forecastCells(cal.grain, []period{p}, backtestMethods, func(sc scope) bool { return sc == scopeAll }, opt.mc())
-		for _, c := range cells {
-			rows = append(rows, backtestRow{per: p, method: c.method, forecast: c.res.Total.Expected,
-				p10: c.res.Total.P10, p50: c.res.Total.P50, p90: c.res.Total.P90, actual: actual})
-		}
+		out := &results[pi]
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			cells := s.forecastCells(cal.grain, []period{p}, backtestMethods, func(sc scope) bool { return sc == scopeAll }, opt.mc())
+			for _, c := range cells {
+				*out = append(*out, backtestRow{per: p, method: c.method, forecast: c.res.Total.Expected,
+					p10: c.res.Total.P10, p50: c.res.Total.P50, p90: c.res.Total.P90, actual: actual})
+			}
+		}()
+	}
+	wg.Wait()
+	var rows []backtestRow
+	for _, rs := range results {
+		rows = append(rows, rs...)
 	}
 	bt := newTable("backtest",
 		col{"period", "DATE"}, col{"period_end", "DATE"}, col{"period_label", "VARCHAR"}, col{"grain", "VARCHAR"},

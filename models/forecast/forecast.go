@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	store "github.com/pipecast/pipecast/sql"
@@ -128,19 +130,56 @@ func Run(ctx context.Context, r *store.Run, opt Options) error {
 	if err != nil {
 		return err
 	}
-	if err := r.Exec(ctx, store.Query("forecast/visits.sql"), nil); err != nil {
-		return fmt.Errorf("forecast: stage visits: %w", err)
+	from := firstSnapshot(r.AsOf, opt)
+	if err := r.Exec(ctx, store.Query("forecast/history.sql"), map[string]any{"from": from}); err != nil {
+		return fmt.Errorf("forecast: deal history: %w", err)
 	}
-	if err := runForecast(ctx, r, opt, grains); err != nil {
+	h, err := loadHistory(ctx, r, from)
+	if err != nil {
+		return err
+	}
+	if err := runForecast(ctx, r, opt, grains, h); err != nil {
 		return err
 	}
 	if err := runWaterfall(ctx, r, opt); err != nil {
 		return err
 	}
-	if err := runBacktest(ctx, r, opt); err != nil {
+	if err := runBacktest(ctx, r, opt, h); err != nil {
 		return err
 	}
-	return r.Exec(ctx, "DROP TABLE IF EXISTS forecast_visits", nil)
+	return r.Exec(ctx, "DROP MACRO TABLE IF EXISTS forecast_deals_at;\nDROP TABLE IF EXISTS forecast_open;\nDROP TABLE IF EXISTS forecast_history;", nil)
+}
+
+// history is what the snapshots at every date read of the stage history,
+// read once per run.
+type history struct {
+	visits *visits
+	states *dealStates // all, in no order
+	won    *dealStates // the won ones, in deal_id order
+}
+
+// firstSnapshot is the earliest date a snapshot is read at: the first
+// backtest period's start, else the as-of date.
+func firstSnapshot(asOf time.Time, opt Options) time.Time {
+	cal, _ := newCalendar(opt.BacktestGrain, opt.FiscalYearStartMonth)
+	if ps := completePeriods(cal, asOf.UTC(), opt.BacktestPeriods); len(ps) > 0 && ps[0].Start.Before(asOf) {
+		return ps[0].Start
+	}
+	return asOf
+}
+
+// loadHistory reads the visits and the deal states from the first snapshot
+// date on.
+func loadHistory(ctx context.Context, r *store.Run, from time.Time) (*history, error) {
+	vs, err := loadVisits(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	ds, won, err := loadStates(ctx, r, from)
+	if err != nil {
+		return nil, err
+	}
+	return &history{vs, ds, won}, nil
 }
 
 // scope is a slice of the pipeline a forecast is made for.
@@ -187,28 +226,23 @@ type snapshot struct {
 func stageKey(pipeline, stage string) string { return pipeline + "\x00" + stage }
 
 // load reads the snapshot at t.
-func load(ctx context.Context, r *store.Run, t time.Time, opt Options) (*snapshot, error) {
+func load(ctx context.Context, r *store.Run, t time.Time, opt Options, h *history) (*snapshot, error) {
+	vs, ds := h.visits, h.states
 	lookbackDays := opt.LookbackDays
 	s := &snapshot{t: t, stages: map[string][]*curve{}, news: map[scope]*newModel{}}
 	tp := sql.Named("t", t)
 	// Stage curves.
-	fr, err := r.QueryFrame(ctx, store.Query("forecast/stage_curves.sql"), tp, sql.Named("max_visits", int64(opt.CurveMaxVisits)))
-	if err != nil {
-		return nil, fmt.Errorf("forecast: stage curves at %s: %w", t.Format(time.DateOnly), err)
-	}
+	rows := vs.curveRows(t.UnixMicro(), opt.CurveMaxVisits)
 	type lkey struct {
 		key      string
 		landmark int64
 	}
 	cs := map[lkey]*counts{}
-	pipe, stage, day, lm := fr.String("pipeline"), fr.String("stage"), fr.Int("day"), fr.Int("landmark")
-	won, lost, cens := fr.Float("won_value"), fr.Float("lost_value"), fr.Float("censored_value")
-	nWon, nLost, nCens := fr.Float("won"), fr.Float("lost"), fr.Float("censored")
 	nDeals, value := map[lkey]float64{}, map[lkey]float64{}
-	for i := 0; i < fr.N; i++ {
-		keys := []lkey{{stageKey(pipe[i], stage[i]), lm[i]}}
-		if lm[i] == 0 {
-			keys = append(keys, lkey{stageKey(pipe[i], "*"), 0})
+	for _, row := range rows {
+		keys := []lkey{{stageKey(row.pipeline, row.stage), row.landmark}}
+		if row.landmark == 0 {
+			keys = append(keys, lkey{stageKey(row.pipeline, "*"), 0})
 		}
 		for _, k := range keys {
 			c := cs[k]
@@ -216,9 +250,9 @@ func load(ctx context.Context, r *store.Run, t time.Time, opt Options) (*snapsho
 				c = newCounts()
 				cs[k] = c
 			}
-			c.add(day[i], won[i], lost[i], cens[i])
-			nDeals[k] += nWon[i] + nLost[i] + nCens[i]
-			value[k] += won[i] + lost[i] + cens[i]
+			c.add(row.day, row.wonValue, row.lostValue, row.censValue)
+			nDeals[k] += row.won + row.lost + row.censored
+			value[k] += row.wonValue + row.lostValue + row.censValue
 		}
 	}
 	for k, c := range cs {
@@ -239,7 +273,7 @@ func load(ctx context.Context, r *store.Run, t time.Time, opt Options) (*snapsho
 		sort.Slice(l, func(i, j int) bool { return l[i].landmark < l[j].landmark })
 	}
 	// Open deals.
-	fr, err = r.QueryFrame(ctx, store.Query("forecast/open_deals.sql"), tp)
+	fr, err := r.QueryFrame(ctx, store.Query("forecast/open_deals.sql"), tp)
 	if err != nil {
 		return nil, fmt.Errorf("forecast: open deals at %s: %w", t.Format(time.DateOnly), err)
 	}
@@ -259,35 +293,31 @@ func load(ctx context.Context, r *store.Run, t time.Time, opt Options) (*snapsho
 		}
 	}
 	// New deals: creation curves, rates and won amounts per scope.
-	fr, err = r.QueryFrame(ctx, store.Query("forecast/creation.sql"), tp, sql.Named("lookback_days", int64(lookbackDays)))
-	if err != nil {
-		return nil, fmt.Errorf("forecast: creation at %s: %w", t.Format(time.DateOnly), err)
-	}
 	type acc struct {
 		c       *counts
 		created float64
-		first   time.Time
+		first   int64
 	}
 	accs := map[scope]*acc{}
-	pl, tm, dy := fr.String("pipeline"), fr.String("team"), fr.Int("day")
-	won, lost, cens = fr.Float("won"), fr.Float("lost"), fr.Float("censored")
-	rec, first := fr.Float("created_recent"), fr.Time("first_created")
-	for i := 0; i < fr.N; i++ {
-		for _, sc := range []scope{scopeAll, {"pipeline", pl[i]}, {"team", tm[i]}} {
-			a := accs[sc]
-			if a == nil {
-				a = &acc{c: newCounts(), first: first[i]}
-				accs[sc] = a
-			}
-			a.c.add(dy[i], won[i], lost[i], cens[i])
-			a.created += rec[i]
-			if first[i].Before(a.first) {
-				a.first = first[i]
+	tu := t.UnixMicro()
+	cells, first := ds.creation(tu, lookbackDays)
+	for k, byDay := range cells {
+		pl, tm := ds.scopes[k][0], ds.scopes[k][1]
+		for day, c := range byDay {
+			for _, sc := range []scope{scopeAll, {"pipeline", pl}, {"team", tm}} {
+				a := accs[sc]
+				if a == nil {
+					a = &acc{c: newCounts(), first: first[k]}
+					accs[sc] = a
+				}
+				a.c.add(day, c.won, c.lost, c.censored)
+				a.created += c.recent
+				a.first = min(a.first, first[k])
 			}
 		}
 	}
 	for sc, a := range accs {
-		days := t.Sub(a.first).Hours() / 24
+		days := t.Sub(time.UnixMicro(a.first)).Hours() / 24
 		if days > float64(lookbackDays) {
 			days = float64(lookbackDays)
 		}
@@ -297,25 +327,27 @@ func load(ctx context.Context, r *store.Run, t time.Time, opt Options) (*snapsho
 		}
 		s.news[sc] = nm
 	}
-	fr, err = r.QueryFrame(ctx, store.Query("forecast/won_amounts.sql"), tp, sql.Named("lookback_days", int64(lookbackDays)))
-	if err != nil {
-		return nil, fmt.Errorf("forecast: won amounts at %s: %w", t.Format(time.DateOnly), err)
-	}
-	recent, all := map[scope][]float64{}, map[scope][]float64{}
-	pl, tm = fr.String("pipeline"), fr.String("team")
-	amt, isRecent := fr.Float("amount"), fr.Bool("recent")
-	for i := 0; i < fr.N; i++ {
-		for _, sc := range []scope{scopeAll, {"pipeline", pl[i]}, {"team", tm[i]}} {
-			all[sc] = append(all[sc], amt[i])
-			if isRecent[i] {
-				recent[sc] = append(recent[sc], amt[i])
+	// The amounts of the deals won by t, in deal_id order.
+	won := h.won
+	recent, all := make([][]float64, len(won.scopeList)), make([][]float64, len(won.scopeList))
+	recentFrom := tu - int64(lookbackDays)*dayMicros
+	for i := range won.key {
+		if !won.known(i, tu) {
+			continue
+		}
+		for _, j := range won.keyScopes[won.key[i]] {
+			all[j] = append(all[j], won.amount[i])
+			if won.closed[i] > recentFrom {
+				recent[j] = append(recent[j], won.amount[i])
 			}
 		}
 	}
-	for sc, nm := range s.news {
-		nm.amounts = recent[sc]
-		if len(nm.amounts) == 0 {
-			nm.amounts = all[sc]
+	for j, sc := range won.scopeList {
+		if nm := s.news[sc]; nm != nil {
+			nm.amounts = recent[j]
+			if len(nm.amounts) == 0 {
+				nm.amounts = all[j]
+			}
 		}
 	}
 	return s, nil
@@ -484,6 +516,7 @@ func (s *snapshot) forecastCells(grain string, pers []period, methods []string, 
 		bounds = append(bounds, days(p.End.Sub(s.t)))
 	}
 	var out []cell
+	var runs []mcRun // the cells to simulate, run below on every core
 	for _, m := range methods {
 		probs := s.probabilities(m, pers)
 		for _, sc := range keys {
@@ -518,14 +551,43 @@ func (s *snapshot) forecastCells(grain string, pers []period, methods []string, 
 					if lam != nil {
 						in.Lambda, in.Amounts = lam[k], nm.amounts
 					}
-					c.res = simulate(in, mc, streamID(m, grain, sc.kind, sc.value, p.Label))
+					runs = append(runs, mcRun{cell: len(out), in: in, stream: streamID(m, grain, sc.kind, sc.value, p.Label)})
 					c.hasRange = true
 				}
 				out = append(out, c)
 			}
 		}
 	}
+	simulateAll(runs, mc, out)
 	return out
+}
+
+// mcRun is one cell's simulation: out[cell].res = simulate(in, stream).
+type mcRun struct {
+	cell   int
+	in     mcInput
+	stream uint64
+}
+
+// simulateAll runs the simulations on every core. Each cell has its own
+// seeded stream, so the results do not depend on which runs first.
+func simulateAll(runs []mcRun, mc mcSettings, out []cell) {
+	next := make(chan mcRun)
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(runs)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range next {
+				out[r.cell].res = simulate(r.in, mc, r.stream)
+			}
+		}()
+	}
+	for _, r := range runs {
+		next <- r
+	}
+	close(next)
+	wg.Wait()
 }
 
 func maxf(a, b float64) float64 {

@@ -41,7 +41,8 @@ type mcResult struct{ Open, New, Total summary }
 // Lambda E[A] and variance Lambda E[A^2]. Expected values are exact, not
 // simulated. The stream is seeded: the same input gives the same numbers.
 func simulate(in mcInput, s mcSettings, stream uint64) mcResult {
-	rng := rand.New(rand.NewPCG(s.Seed, stream))
+	pcg := rand.NewPCG(s.Seed, stream)
+	rng := rand.New(pcg)
 	n := len(in.P)
 	idx := make([]int, 0, n)
 	var meanOpen float64
@@ -69,9 +70,13 @@ func simulate(in mcInput, s mcSettings, stream uint64) mcResult {
 		restMean = 0
 	}
 	restSD := math.Sqrt(restVar)
-	ea, pa := make([]float64, len(exact)), make([]float64, len(exact))
+	// A deal is won in a draw when rng.Float64() < p, i.e. u/2^53 < p for
+	// the low 53 bits u of the source's next number (as Float64 takes
+	// them): u < ceil(p * 2^53), the same test in integers (p * 2^53 is
+	// exact), drawn from the source directly.
+	ea, pa := make([]float64, len(exact)), make([]uint64, len(exact))
 	for k, i := range exact {
-		ea[k], pa[k] = in.Amount[i], in.P[i]
+		ea[k], pa[k] = in.Amount[i], uint64(math.Ceil(in.P[i]*(1<<53)))
 	}
 
 	var amtMean, amtSq float64
@@ -96,7 +101,7 @@ func simulate(in mcInput, s mcSettings, stream uint64) mcResult {
 	for d := 0; d < s.Draws; d++ {
 		x := 0.0
 		for k := range ea {
-			if rng.Float64() < pa[k] {
+			if pcg.Uint64()<<11>>11 < pa[k] {
 				x += ea[k]
 			}
 		}

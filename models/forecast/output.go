@@ -11,8 +11,8 @@ import (
 var forecastMethods = []string{MethodPipecast, MethodWeighted, MethodRep, MethodRepCommit, MethodRepBestCase}
 
 // runForecast writes forecast and forecast_deals as of r.AsOf.
-func runForecast(ctx context.Context, r *store.Run, opt Options, grains []string) error {
-	s, err := load(ctx, r, r.AsOf, opt)
+func runForecast(ctx context.Context, r *store.Run, opt Options, grains []string, h *history) error {
+	s, err := load(ctx, r, r.AsOf, opt, h)
 	if err != nil {
 		return err
 	}

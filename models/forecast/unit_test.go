@@ -2,6 +2,7 @@ package forecast
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -199,5 +200,32 @@ func TestCurveSample(t *testing.T) {
 	}
 	if math.Abs(sampled/truth-1) > 0.15 {
 		t.Errorf("sampled curves give %.0f, truth %.0f", sampled, truth)
+	}
+}
+
+// TestSimulateDraws: the exact deals' Bernoulli draws compare integers
+// instead of rng.Float64() < p, and must give the very same bookings: the
+// open component of a few exact deals equals a straightforward simulation
+// with rng.Float64 on the same stream, draw for draw. (Probabilities with
+// few binary digits keep the sums exact, so no normal remainder is drawn.)
+func TestSimulateDraws(t *testing.T) {
+	s := mcSettings{Draws: 2000, MaxExact: 256, MaxNew: 2000, Seed: 9}
+	in := mcInput{}
+	for i, p := range []float64{0.5, 1.0 / 128, 255.0 / 256, 5.0 / 16, 0.25, 0.5, 0.75, 3.0 / 8, 0.5, 0.125, 0.5, 0.5} {
+		in.Amount, in.P = append(in.Amount, float64(int(1)<<i)), append(in.P, p) // every sum of amounts distinct
+	}
+	got := simulate(in, s, 42)
+	rng := rand.New(rand.NewPCG(s.Seed, 42))
+	exact := topVariance([]int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, func(i int) float64 { a := in.Amount[i]; return a * a * in.P[i] * (1 - in.P[i]) }, s.MaxExact)
+	x := make([]float64, s.Draws)
+	for d := range x {
+		for _, i := range exact {
+			if rng.Float64() < in.P[i] {
+				x[d] += in.Amount[i]
+			}
+		}
+	}
+	if want := summarise(x, got.Open.Expected); got.Open != want {
+		t.Errorf("open: %+v, with rng.Float64 %+v", got.Open, want)
 	}
 }
