@@ -6,16 +6,9 @@
 -- pipeline does not define (days up to that entry). An entry into the same
 -- stage again is not a move: the visit is timed from the later entry.
 -- Moves out of won and lost stages are not read (absorbing).
-WITH s AS (
-    SELECT pipeline, stage, kind, entered_at,
-           lead(stage)      OVER w AS next_stage,
-           lead(kind)       OVER w AS next_kind,
-           lead(entered_at) OVER w AS next_at
-    FROM funnel_steps
-    WINDOW w AS (PARTITION BY dataset, deal_id ORDER BY seq)
-)
+-- next_stage, next_kind and next_at come from funnel_steps' window.
 SELECT pipeline, stage AS from_stage,
        CASE WHEN next_kind IS NOT NULL THEN next_stage END AS to_stage,
        greatest(0, epoch(coalesce(next_at, $as_of) - entered_at) / 86400.0) AS days
-FROM s
+FROM funnel_steps
 WHERE kind = 'open' AND (next_stage IS NULL OR next_stage <> stage)
