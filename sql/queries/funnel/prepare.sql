@@ -7,17 +7,23 @@
 -- stage), lost stages unranked (a deal can be lost from anywhere).
 -- funnel_row marks the rows the funnel shows: every open stage and the first
 -- won stage, which stands for all won stages of the pipeline.
+-- pipe_idx and stage_idx number the pipelines and each pipeline's stages
+-- (0-based, in chain_stages.sql's order), so the stage chain reads its many
+-- visits as integers, not strings.
 CREATE OR REPLACE TEMP TABLE funnel_stage_rank AS
 WITH o AS (
     SELECT pipeline, stage, position, kind,
            row_number() OVER (PARTITION BY pipeline, kind ORDER BY position, stage) AS kind_order,
-           count(*) FILTER (WHERE kind = 'open') OVER (PARTITION BY pipeline)    AS open_stages
+           count(*) FILTER (WHERE kind = 'open') OVER (PARTITION BY pipeline)    AS open_stages,
+           dense_rank() OVER (ORDER BY pipeline) - 1                             AS pipe_idx,
+           row_number() OVER (PARTITION BY pipeline ORDER BY position, stage) - 1 AS stage_idx
     FROM stages
 )
 SELECT pipeline, stage, position, kind, open_stages,
        CASE WHEN kind = 'open' THEN kind_order
             WHEN kind = 'won'  THEN open_stages + 1 END AS rnk,
-       (kind = 'open' OR (kind = 'won' AND kind_order = 1)) AS funnel_row
+       (kind = 'open' OR (kind = 'won' AND kind_order = 1)) AS funnel_row,
+       pipe_idx, stage_idx
 FROM o;
 
 -- One row per stage entry known at the as-of date, of every deal created by
@@ -26,14 +32,14 @@ FROM o;
 -- funnel, the data-quality checks and the Markov chain all read. kind and
 -- rnk are NULL for a stage its pipeline does not define.
 CREATE OR REPLACE TEMP TABLE funnel_steps AS
-SELECT h.deal_id, d.pipeline, h.seq, h.stage, h.entered_at, r.kind, r.rnk,
+SELECT h.deal_id, d.pipeline, h.seq, h.stage, h.entered_at, r.kind, r.rnk, r.pipe_idx, r.stage_idx,
        lag(h.stage) OVER w AS prev_stage,
        lag(r.kind)  OVER w AS prev_kind,
        lag(r.rnk)   OVER w AS prev_rnk,
        max(CASE WHEN r.kind = 'open' THEN r.rnk END)
            OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_max_open,
        lead(h.stage)      OVER w AS next_stage,
-       lead(r.kind)       OVER w AS next_kind,
+       lead(r.stage_idx)  OVER w AS next_idx,
        lead(h.entered_at) OVER w AS next_at
 FROM history_at($as_of) h
 JOIN deals d ON d.deal_id = h.deal_id AND d.dataset = h.dataset AND d.created_at <= $as_of
