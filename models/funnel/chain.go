@@ -169,16 +169,16 @@ func (c *chain) absorb() ([]absorption, error) {
 // already observed and the slow ones are not, so the shares over-represent
 // the quick destinations and p_win comes out too high, more so the shorter
 // the history. Without censored visits the two estimates are equal.
-func adjustForCensoring(ctx context.Context, r *store.Run, chains map[string]*chain, at map[[2]string]int) error {
+func adjustForCensoring(ctx context.Context, r *store.Run, chains []*chain) error {
 	q := store.Query("funnel/chain_visits.sql")
 	fr, err := r.QueryFrame(ctx, q, r.Named(q)...)
 	if err != nil {
 		return fmt.Errorf("funnel: read stage visits: %w", err)
 	}
-	pipe, from, to, days := fr.String("pipeline"), fr.String("from_stage"), fr.String("to_stage"), fr.Float("days")
-	toNull := fr.Null("to_stage")
+	pipe, from, to, days := fr.Int("pipe_idx"), fr.Int("from_idx"), fr.Int("to_idx"), fr.Float("days")
+	toNull := fr.Null("to_idx")
 	type key struct {
-		pipeline string
+		pipeline int
 		from     int
 	}
 	type visits struct {
@@ -188,19 +188,15 @@ func adjustForCensoring(ctx context.Context, r *store.Run, chains map[string]*ch
 	groups := map[key]*visits{}
 	var order []key
 	for i := 0; i < fr.N; i++ {
-		fi, ok := at[[2]string{pipe[i], from[i]}]
-		if !ok || chains[pipe[i]] == nil {
-			continue
+		p, fi := int(pipe[i]), int(from[i])
+		if p < 0 || p >= len(chains) || fi < 0 || fi >= len(chains[p].names) {
+			return fmt.Errorf("funnel: stage visit %d/%d has no stage", p, fi)
 		}
 		cause := 0
 		if !toNull[i] {
-			ti, ok := at[[2]string{pipe[i], to[i]}]
-			if !ok {
-				continue
-			}
-			cause = ti + 1
+			cause = int(to[i]) + 1
 		}
-		k := key{pipe[i], fi}
+		k := key{p, fi}
 		g := groups[k]
 		if g == nil {
 			g = &visits{}
@@ -252,17 +248,25 @@ func writeWinProbability(ctx context.Context, r *store.Run) error {
 	if err != nil {
 		return fmt.Errorf("funnel: read transitions: %w", err)
 	}
-	chains := map[string]*chain{}
+	// chains[pipe_idx]; a stage's index in its chain is its stage_idx, the
+	// numbering chain_visits.sql reads the visits in.
+	var chains []*chain
 	var order []string
 	at := map[[2]string]int{}
 	pipe, name, kind := st.String("pipeline"), st.String("stage"), st.String("kind")
 	pos, entered, nOpen := st.Int("position"), st.Int("n_entered"), st.Int("n_open")
+	pipeIdx, stageIdx := st.Int("pipe_idx"), st.Int("stage_idx")
+	byName := map[string]*chain{}
 	for i := 0; i < st.N; i++ {
-		c := chains[pipe[i]]
+		c := byName[pipe[i]]
 		if c == nil {
 			c = &chain{}
-			chains[pipe[i]] = c
+			byName[pipe[i]] = c
 			order = append(order, pipe[i])
+			chains = append(chains, c)
+		}
+		if int(pipeIdx[i]) != len(chains)-1 || int(stageIdx[i]) != len(c.names) {
+			return fmt.Errorf("funnel: stage %s of pipeline %s is out of order", name[i], pipe[i])
 		}
 		at[[2]string{pipe[i], name[i]}] = len(c.names)
 		c.names = append(c.names, name[i])
@@ -279,7 +283,7 @@ func writeWinProbability(ctx context.Context, r *store.Run) error {
 	}
 	tp, from, to, n := tr.String("pipeline"), tr.String("from_stage"), tr.String("to_stage"), tr.Int("n")
 	for i := 0; i < tr.N; i++ {
-		c := chains[tp[i]]
+		c := byName[tp[i]]
 		fi, ok1 := at[[2]string{tp[i], from[i]}]
 		ti, ok2 := at[[2]string{tp[i], to[i]}]
 		if c == nil || !ok1 || !ok2 {
@@ -287,14 +291,14 @@ func writeWinProbability(ctx context.Context, r *store.Run) error {
 		}
 		c.counts[fi][ti] += float64(n[i])
 	}
-	if err := adjustForCensoring(ctx, r, chains, at); err != nil {
+	if err := adjustForCensoring(ctx, r, chains); err != nil {
 		return err
 	}
 	b := newRecord("pipeline:s", "stage:s", "position:i", "p_win:f", "p_lost:f", "p_unresolved:f",
 		"expected_visits_remaining:f", "expected_steps:f", "n_from:i", "n_open:i", "reason:s")
 	defer b.release()
-	for _, p := range order {
-		c := chains[p]
+	for pi, p := range order {
+		c := chains[pi]
 		res, err := c.absorb()
 		if err != nil {
 			return fmt.Errorf("pipeline %s: %w", p, err)

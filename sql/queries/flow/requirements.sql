@@ -5,11 +5,12 @@
 -- $window_months months; "reached a stage" follows the funnel's rule: the
 -- highest open stage a deal entered counts every earlier stage as reached,
 -- and a won deal reached every stage.
-WITH reach AS (
+WITH reach AS (  -- read only for the deals lost in the window (lost_after_qual)
     SELECT h.deal_id, max(s.position) AS max_open_pos
     FROM history_at($as_of) h
     JOIN asof_deals d USING (deal_id)
     JOIN stages s ON s.pipeline = d.pipeline AND s.stage = h.stage AND s.kind = 'open'
+    WHERE d.status = 'lost' AND d.closed_at > $as_of - to_months($window_months::INTEGER)
     GROUP BY h.deal_id
 ),
 qual AS (

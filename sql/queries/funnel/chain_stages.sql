@@ -7,6 +7,7 @@ open_now AS (
     SELECT pipeline, stage, count(*) AS n_open FROM funnel_deals WHERE status = 'open' GROUP BY ALL
 )
 SELECT s.pipeline, s.stage, CAST(s.position AS BIGINT) AS position, s.kind,
+       CAST(s.pipe_idx AS BIGINT) AS pipe_idx, CAST(s.stage_idx AS BIGINT) AS stage_idx,
        CAST(coalesce(e.n_entered, 0) AS BIGINT) AS n_entered,
        CAST(coalesce(o.n_open, 0) AS BIGINT) AS n_open
 FROM funnel_stage_rank s

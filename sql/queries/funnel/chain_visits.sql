@@ -1,21 +1,14 @@
 -- One row per visit to an open stage by the as-of date, for the stage
 -- chain's censoring-aware transition probabilities: the stage, the days
--- until the deal's next entry, and that entry's stage (to_stage), or
--- to_stage NULL when the visit is censored: the deal is still in the stage
+-- until the deal's next entry, and that entry's stage (to_idx), or
+-- to_idx NULL when the visit is censored: the deal is still in the stage
 -- at the as-of date (days up to it), or its next entry is into a stage the
 -- pipeline does not define (days up to that entry). An entry into the same
 -- stage again is not a move: the visit is timed from the later entry.
 -- Moves out of won and lost stages are not read (absorbing).
-WITH s AS (
-    SELECT pipeline, stage, kind, entered_at,
-           lead(stage)      OVER w AS next_stage,
-           lead(kind)       OVER w AS next_kind,
-           lead(entered_at) OVER w AS next_at
-    FROM funnel_steps
-    WINDOW w AS (PARTITION BY dataset, deal_id ORDER BY seq)
-)
-SELECT pipeline, stage AS from_stage,
-       CASE WHEN next_kind IS NOT NULL THEN next_stage END AS to_stage,
+-- next_stage, next_idx and next_at come from funnel_steps' window; stages
+-- are read as the indices of funnel_stage_rank (to_idx NULL: censored).
+SELECT pipe_idx, stage_idx AS from_idx, next_idx AS to_idx,
        greatest(0, epoch(coalesce(next_at, $as_of) - entered_at) / 86400.0) AS days
-FROM s
+FROM funnel_steps
 WHERE kind = 'open' AND (next_stage IS NULL OR next_stage <> stage)

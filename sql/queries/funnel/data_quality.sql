@@ -20,18 +20,6 @@ WITH checks (ord, "check", detail) AS (
     (14, 'account_not_found', 'deal account_id is not in accounts'),
     (15, 'account_stub',      'deal account is a stub known only from deals (no accounts row in the export)')
 ),
-per_deal AS (  -- offending entries per deal, one aggregation over the entries
-    SELECT dataset, deal_id,
-           count(*) FILTER (WHERE kind IN ('open', 'won') AND prev_max_open IS NULL AND rnk > 1)   AS late_entry,
-           count(*) FILTER (WHERE kind IN ('open', 'won') AND rnk > prev_max_open + 1)             AS skipped_stage,
-           count(*) FILTER (WHERE kind = 'open' AND prev_kind = 'open' AND rnk < prev_rnk)          AS backward_move,
-           count(*) FILTER (WHERE kind = 'open' AND prev_kind IN ('won', 'lost'))                   AS reopened,
-           count(*) FILTER (WHERE kind IN ('won', 'lost') AND prev_kind IN ('won', 'lost') AND stage <> prev_stage) AS terminal_changed,
-           count(*) FILTER (WHERE stage = prev_stage)                                               AS repeated_entry,
-           count(*) FILTER (WHERE kind IS NULL)                                                     AS unknown_stage
-    FROM funnel_steps
-    GROUP BY dataset, deal_id
-),
 entry_wide AS (
     SELECT dataset,
            count(*) FILTER (WHERE late_entry > 0)       AS late_entry_deals,       sum(late_entry)       AS late_entry_rows,
@@ -41,7 +29,7 @@ entry_wide AS (
            count(*) FILTER (WHERE terminal_changed > 0) AS terminal_changed_deals, sum(terminal_changed) AS terminal_changed_rows,
            count(*) FILTER (WHERE repeated_entry > 0)   AS repeated_entry_deals,   sum(repeated_entry)   AS repeated_entry_rows,
            count(*) FILTER (WHERE unknown_stage > 0)    AS unknown_stage_deals,    sum(unknown_stage)    AS unknown_stage_rows
-    FROM per_deal
+    FROM funnel_deals  -- per-deal counts of offending entries, NULL for a deal without entries
     GROUP BY dataset
 ),
 entry_counts AS (

@@ -7,30 +7,40 @@
 -- stage), lost stages unranked (a deal can be lost from anywhere).
 -- funnel_row marks the rows the funnel shows: every open stage and the first
 -- won stage, which stands for all won stages of the pipeline.
+-- pipe_idx and stage_idx number the pipelines and each pipeline's stages
+-- (0-based, in chain_stages.sql's order), so the stage chain reads its many
+-- visits as integers, not strings.
 CREATE OR REPLACE TEMP TABLE funnel_stage_rank AS
 WITH o AS (
     SELECT pipeline, stage, position, kind,
            row_number() OVER (PARTITION BY pipeline, kind ORDER BY position, stage) AS kind_order,
-           count(*) FILTER (WHERE kind = 'open') OVER (PARTITION BY pipeline)    AS open_stages
+           count(*) FILTER (WHERE kind = 'open') OVER (PARTITION BY pipeline)    AS open_stages,
+           dense_rank() OVER (ORDER BY pipeline) - 1                             AS pipe_idx,
+           row_number() OVER (PARTITION BY pipeline ORDER BY position, stage) - 1 AS stage_idx
     FROM stages
 )
 SELECT pipeline, stage, position, kind, open_stages,
        CASE WHEN kind = 'open' THEN kind_order
             WHEN kind = 'won'  THEN open_stages + 1 END AS rnk,
-       (kind = 'open' OR (kind = 'won' AND kind_order = 1)) AS funnel_row
+       (kind = 'open' OR (kind = 'won' AND kind_order = 1)) AS funnel_row,
+       pipe_idx, stage_idx
 FROM o;
 
 -- One row per stage entry known at the as-of date, of every deal created by
--- then, with what the deal had done before it: the single pass over stage
--- history that the funnel, the data-quality checks and the Markov chain all
--- read. kind and rnk are NULL for a stage its pipeline does not define.
+-- then, with what the deal had done before it and the entry that came next:
+-- the single pass over stage history (one window, one sort) that the
+-- funnel, the data-quality checks and the Markov chain all read. kind and
+-- rnk are NULL for a stage its pipeline does not define.
 CREATE OR REPLACE TEMP TABLE funnel_steps AS
-SELECT h.dataset, h.deal_id, d.pipeline, h.seq, h.stage, h.entered_at, r.kind, r.rnk,
+SELECT h.deal_id, d.pipeline, h.seq, h.stage, h.entered_at, r.kind, r.rnk, r.pipe_idx, r.stage_idx,
        lag(h.stage) OVER w AS prev_stage,
        lag(r.kind)  OVER w AS prev_kind,
        lag(r.rnk)   OVER w AS prev_rnk,
        max(CASE WHEN r.kind = 'open' THEN r.rnk END)
-           OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_max_open
+           OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_max_open,
+       lead(h.stage)      OVER w AS next_stage,
+       lead(r.stage_idx)  OVER w AS next_idx,
+       lead(h.entered_at) OVER w AS next_at
 FROM history_at($as_of) h
 JOIN deals d ON d.deal_id = h.deal_id AND d.dataset = h.dataset AND d.created_at <= $as_of
 LEFT JOIN funnel_stage_rank r ON r.pipeline = d.pipeline AND r.stage = h.stage
@@ -41,6 +51,8 @@ WINDOW w AS (PARTITION BY h.deal_id ORDER BY h.seq);
 -- funnel_by breaks it down by. reach_rank is the highest open-stage rank it
 -- entered, or K+1 when its last entry is a won stage; NULL when it entered no
 -- open stage and is not won (left out of the funnel, counted in data_quality).
+-- The entry-level data-quality checks are counted per deal in the same
+-- aggregation (offending entries; NULL for a deal without entries).
 CREATE OR REPLACE TEMP TABLE funnel_deals AS
 WITH per_deal AS (
     SELECT deal_id,
@@ -48,7 +60,14 @@ WITH per_deal AS (
            max(rnk) FILTER (WHERE kind = 'open')                      AS max_open,
            arg_max(stage, seq) FILTER (WHERE kind IS NOT NULL)        AS last_stage,
            arg_max(kind, seq) FILTER (WHERE kind IS NOT NULL)         AS last_kind,
-           arg_max(entered_at, seq) FILTER (WHERE kind IS NOT NULL)   AS last_entered_at
+           arg_max(entered_at, seq) FILTER (WHERE kind IS NOT NULL)   AS last_entered_at,
+           count(*) FILTER (WHERE kind IN ('open', 'won') AND prev_max_open IS NULL AND rnk > 1)   AS late_entry,
+           count(*) FILTER (WHERE kind IN ('open', 'won') AND rnk > prev_max_open + 1)             AS skipped_stage,
+           count(*) FILTER (WHERE kind = 'open' AND prev_kind = 'open' AND rnk < prev_rnk)          AS backward_move,
+           count(*) FILTER (WHERE kind = 'open' AND prev_kind IN ('won', 'lost'))                   AS reopened,
+           count(*) FILTER (WHERE kind IN ('won', 'lost') AND prev_kind IN ('won', 'lost') AND stage <> prev_stage) AS terminal_changed,
+           count(*) FILTER (WHERE stage = prev_stage)                                               AS repeated_entry,
+           count(*) FILTER (WHERE kind IS NULL)                                                     AS unknown_stage
     FROM funnel_steps
     GROUP BY deal_id
 )
@@ -71,7 +90,8 @@ SELECT d.deal_id, d.dataset, d.pipeline, d.account_id, d.history, d.status AS re
        coalesce(nullif(trim(a.region), ''), '(none)')    AS region,
        coalesce(nullif(trim(d.source), ''), '(none)')    AS source,
        a.account_id IS NOT NULL AS account_found,
-       coalesce(a.stub, false)  AS account_stub
+       coalesce(a.stub, false)  AS account_stub,
+       p.late_entry, p.skipped_stage, p.backward_move, p.reopened, p.terminal_changed, p.repeated_entry, p.unknown_stage
 FROM deals d
 LEFT JOIN per_deal p USING (deal_id)
 LEFT JOIN funnel_stage_rank r ON r.pipeline = d.pipeline AND r.stage = p.last_stage
@@ -79,33 +99,53 @@ LEFT JOIN accounts a ON a.account_id = d.account_id
 WHERE d.created_at <= $as_of;
 
 -- Funnel counts for the whole pipeline (dimension 'all') and for every
--- breakdown, in one aggregation: deals are counted once per stage rank they
--- stopped at, and reached(k) is the sum over ranks >= k, so no deal is ever
--- expanded into one row per stage.
+-- breakdown. The deals are first counted per breakdown segment and the stage
+-- rank they stopped at (reach_rank, status, cur_rank): one scan, a few
+-- thousand groups (GROUPING SETS); every later step works on those counts.
+-- reached(k) is the sum over ranks >= k, so no deal is ever expanded into
+-- one row per stage. Every segment value is non-NULL (coalesced in
+-- funnel_deals), so in each grouping set exactly the grouped dimension is
+-- non-NULL and UNPIVOT (which drops NULLs) yields one row per group.
 CREATE OR REPLACE TEMP TABLE funnel_counts AS
-WITH f AS (
-    SELECT * FROM funnel_deals WHERE reach_rank IS NOT NULL
+WITH seg_counts AS (
+    SELECT pipeline, reach_rank, status, cur_rank,
+           cohort_month, cohort_quarter, fiscal_quarter, owner, team, deal_type, industry, region, source,
+           count(*) AS n
+    FROM funnel_deals
+    WHERE reach_rank IS NOT NULL
+    GROUP BY GROUPING SETS (
+        (pipeline, reach_rank, status, cur_rank),
+        (pipeline, reach_rank, status, cur_rank, cohort_month),
+        (pipeline, reach_rank, status, cur_rank, cohort_quarter),
+        (pipeline, reach_rank, status, cur_rank, fiscal_quarter),
+        (pipeline, reach_rank, status, cur_rank, owner),
+        (pipeline, reach_rank, status, cur_rank, team),
+        (pipeline, reach_rank, status, cur_rank, deal_type),
+        (pipeline, reach_rank, status, cur_rank, industry),
+        (pipeline, reach_rank, status, cur_rank, region),
+        (pipeline, reach_rank, status, cur_rank, source))
 ),
 long AS (
-    SELECT pipeline, 'all' AS dimension, 'all' AS segment, reach_rank, status, cur_rank FROM f
+    SELECT pipeline, 'all' AS dimension, 'all' AS segment, reach_rank, status, cur_rank, n
+    FROM seg_counts
+    WHERE coalesce(cohort_month, cohort_quarter, fiscal_quarter, owner, team, deal_type, industry, region, source) IS NULL
     UNION ALL
-    SELECT pipeline, dimension, segment, reach_rank, status, cur_rank
-    FROM (UNPIVOT (SELECT pipeline, reach_rank, status, cur_rank, cohort_month, cohort_quarter, fiscal_quarter,
-                          owner, team, deal_type, industry, region, source FROM f)
+    SELECT pipeline, dimension, segment, reach_rank, status, cur_rank, n
+    FROM (UNPIVOT seg_counts
           ON cohort_month, cohort_quarter, fiscal_quarter, owner, team, deal_type, industry, region, source
           INTO NAME dimension VALUE segment)
 ),
 by_reach AS (
     SELECT pipeline, dimension, segment, reach_rank AS rnk,
-           count(*) AS n_reach, count(*) FILTER (WHERE status = 'lost') AS n_lost
+           CAST(sum(n) AS BIGINT) AS n_reach, CAST(coalesce(sum(n) FILTER (WHERE status = 'lost'), 0) AS BIGINT) AS n_lost
     FROM long GROUP BY ALL
 ),
 by_cur AS (
-    SELECT pipeline, dimension, segment, cur_rank AS rnk, count(*) AS n_open
+    SELECT pipeline, dimension, segment, cur_rank AS rnk, CAST(sum(n) AS BIGINT) AS n_open
     FROM long WHERE status = 'open' GROUP BY ALL
 ),
 grp AS (
-    SELECT pipeline, dimension, segment, count(*) FILTER (WHERE status = 'won') AS won
+    SELECT pipeline, dimension, segment, CAST(coalesce(sum(n) FILTER (WHERE status = 'won'), 0) AS BIGINT) AS won
     FROM long GROUP BY ALL
 ),
 grid AS (
