@@ -108,8 +108,8 @@ func fitModel(dt *dealTable, snaps []snap, opt Options) (*model, error) {
 	for k, s := range snaps {
 		y[k] = s.y
 	}
-	m.fz = fitFeaturizer(dt, snaps, opt)
-	X := m.fz.matrix(dt, snaps)
+	fz, X := fitFeatures(dt, snaps, opt)
+	m.fz = fz
 	beta, err := fitLogit(X, y, opt.Lambda, nil)
 	if err != nil {
 		return nil, err
@@ -136,12 +136,12 @@ func fitModel(dt *dealTable, snaps []snap, opt Options) (*model, error) {
 		if len(tr) == len(snaps) || len(tr) == 0 {
 			continue
 		}
-		fzf := fitFeaturizer(dt, tr, opt)
+		fzf, Xf := fitFeatures(dt, tr, opt)
 		var init []float64
 		if sameColumns(fzf.names, m.fz.names) {
 			init = beta // warm start: the fold's fit is close to the full one
 		}
-		bf, err := fitLogit(fzf.matrix(dt, tr), ytr, opt.Lambda, init)
+		bf, err := fitLogit(Xf, ytr, opt.Lambda, init)
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", f, err)
 		}

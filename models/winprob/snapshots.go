@@ -52,6 +52,8 @@ type dealTable struct {
 	stages           []stageInfo
 	labelled         []bool
 	y                []float64
+
+	lv *[nCat]levels // built by levels()
 }
 
 type wonAt struct {
