@@ -1,7 +1,7 @@
 -- winprob: rep calibration, per owner: every probability the rep recorded on
 -- entering an open stage (or a stage the pipeline does not have) of a deal
--- closed by the as-of date, while the deal's entries so far all lie at or
--- before $limit_ms (the label window), clipped to [0, 1], against the deal's
+-- closed by the as-of date, while the deal's entries so far (by sequence) all
+-- lie at or before $limit_ms (the label window), clipped to [0, 1], against the deal's
 -- outcome y. n statements, deals, their mean stated probability and outcome,
 -- the team with most of the deals (ties: first by name), and for the
 -- clustered standard error v = sum over deals of (sum (p - y) - n_d bias)^2.
@@ -12,18 +12,24 @@ WITH d AS (
     JOIN asof_deals a USING (deal_id)
     WHERE x.status IN ('won', 'lost')
 ),
+cut AS (  -- a deal's first entry (by sequence) after $limit_ms: it and the later ones do not count
+    SELECT deal_id, min(seq) AS seq
+    FROM history_at($as_of)
+    WHERE epoch_ms(entered_at) > $limit_ms
+    GROUP BY deal_id
+),
 e AS (
-    SELECT d.deal_id, d.owner, d.team, d.y, h.probability, coalesce(s.kind, 'open') AS kind,
-           max(epoch_ms(h.entered_at)) OVER (PARTITION BY h.deal_id ORDER BY h.seq ROWS UNBOUNDED PRECEDING) AS reached_ms
+    SELECT d.deal_id, d.owner, d.team, d.y, h.probability
     FROM history_at($as_of) h
     JOIN d USING (deal_id)
     LEFT JOIN stages s ON s.pipeline = d.pipeline AND s.stage = h.stage
+    LEFT JOIN cut c ON c.deal_id = h.deal_id
+    WHERE (c.seq IS NULL OR h.seq < c.seq) AND h.probability IS NOT NULL AND coalesce(s.kind, 'open') = 'open'
 ),
 per_deal AS (
     SELECT owner, team, deal_id, count(*) AS n,
            sum(least(greatest(probability, 0), 1)) AS sp, sum(y) AS sy
     FROM e
-    WHERE reached_ms <= $limit_ms AND probability IS NOT NULL AND kind = 'open'
     GROUP BY owner, team, deal_id
 ),
 per_owner AS (
