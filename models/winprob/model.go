@@ -3,6 +3,7 @@ package winprob
 import (
 	"fmt"
 	"math"
+	"sort"
 
 	"github.com/pipecast/pipecast/models/stats"
 )
@@ -161,11 +162,27 @@ func fitModel(dt *dealTable, snaps []snap, opt Options) (*model, error) {
 		methods = append(methods, kindIsotonic)
 	}
 	best := ""
+	// Isotonic regression sorts its input; fed in score order, once sorted
+	// here, its stable sort has nothing to move. Its fit does not depend on
+	// the input order (labels are 0 or 1, so the pooled sums are exact).
+	byScore := make([]int, len(snaps))
+	for k := range byScore {
+		byScore[k] = k
+	}
+	sort.SliceStable(byScore, func(a, b int) bool { return oof[byScore[a]] < oof[byScore[b]] })
 	for _, meth := range methods {
+		order := byScore
+		if meth == kindPlatt {
+			order = nil // Platt's sums run in snapshot order
+		}
 		p := make([]float64, len(snaps))
 		for f := 0; f < K; f++ {
 			var s, t []float64
-			for k := range snaps {
+			for r := range snaps {
+				k := r
+				if order != nil {
+					k = order[r]
+				}
 				if fold[k] != f {
 					s, t = append(s, oof[k]), append(t, y[k])
 				}
@@ -190,7 +207,11 @@ func fitModel(dt *dealTable, snaps []snap, opt Options) (*model, error) {
 	case kindPlatt:
 		m.plt, err = stats.FitPlatt(oof, y)
 	case kindIsotonic:
-		m.iso, err = stats.FitIsotonic(oof, y, nil)
+		s, t := make([]float64, len(snaps)), make([]float64, len(snaps))
+		for r, k := range byScore {
+			s[r], t[r] = oof[k], y[k]
+		}
+		m.iso, err = stats.FitIsotonic(s, t, nil)
 	}
 	if err != nil {
 		return nil, err
