@@ -73,7 +73,6 @@ func (sd *simData) table() *dealTable {
 		}
 		dt.amountHistory = true
 		dt.start[i+1] = len(dt.at)
-		dt.firstWon = append(dt.firstWon, first)
 		if first != noTime {
 			w, seen := dt.accountWon[d.account]
 			cand := wonAt{first, i}
@@ -90,6 +89,8 @@ func (sd *simData) table() *dealTable {
 	}
 	return dt
 }
+
+func before(a, b wonAt) bool { return a.t < b.t || (a.t == b.t && a.deal < b.deal) }
 
 // TestLogitRecoversCoefficients fits data drawn from a known logistic
 // model and finds its coefficients.

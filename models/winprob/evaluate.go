@@ -1,10 +1,14 @@
 package winprob
 
 import (
+	"context"
+	"database/sql"
+	"fmt"
 	"math"
 	"sort"
 
 	"github.com/pipecast/pipecast/models/stats"
+	store "github.com/pipecast/pipecast/sql"
 )
 
 // The probability sources compared.
@@ -148,79 +152,39 @@ type repRow struct {
 // once, when it was made, measures the rep's habit; a weekly snapshot
 // would also count a probability left unchanged while the deal stalled.
 // The interval of the bias is a normal 95% interval whose standard error
-// is clustered by deal: a deal's statements share one outcome.
-func repCalibration(dt *dealTable, limit int64, opt Options) []repRow {
-	type acc struct {
-		n       int
-		sp, sy  float64
-		perDeal map[int][2]float64 // sum of (p - y), count
-		teams   map[string]int
+// is clustered by deal: a deal's statements share one outcome. The sums
+// are SQL (reps.sql), over every closed deal's history.
+func repCalibration(ctx context.Context, r *store.Run, limit int64, opt Options) ([]repRow, error) {
+	q := store.Query("winprob/reps.sql")
+	fr, err := r.QueryFrame(ctx, q, append(r.Named(q), sql.Named("limit_ms", limit))...)
+	if err != nil {
+		return nil, fmt.Errorf("rep calibration: %w", err)
 	}
-	by := map[string]*acc{}
-	for i := 0; i < dt.n; i++ {
-		if !dt.labelled[i] {
-			continue
-		}
-		for k := dt.start[i]; k < dt.start[i+1] && dt.at[k] <= limit; k++ {
-			if !dt.probOK[k] || dt.kind[k] != "open" {
-				continue
-			}
-			o := dt.owner[i]
-			a := by[o]
-			if a == nil {
-				a = &acc{perDeal: map[int][2]float64{}, teams: map[string]int{}}
-				by[o] = a
-			}
-			p := math.Min(math.Max(dt.prob[k], 0), 1)
-			a.n++
-			a.sp += p
-			a.sy += dt.y[i]
-			d := a.perDeal[i]
-			if d[1] == 0 {
-				a.teams[dt.team[i]]++
-			}
-			a.perDeal[i] = [2]float64{d[0] + p - dt.y[i], d[1] + 1}
-		}
-	}
-	owners := make([]string, 0, len(by))
-	for o := range by {
-		owners = append(owners, o)
-	}
-	sort.Strings(owners)
+	owner, team, cnt, deals := fr.String("owner"), fr.String("team"), fr.Int("n"), fr.Int("deals")
+	stated, observed, v := fr.Float("stated"), fr.Float("observed"), fr.Float("v")
 	var rows []repRow
-	for _, o := range owners {
-		a := by[o]
-		n := float64(a.n)
-		r := repRow{owner: o, n: a.n, deals: len(a.perDeal), stated: a.sp / n, observed: a.sy / n}
-		r.bias = r.stated - r.observed
-		g := float64(len(a.perDeal))
-		var v float64
-		for _, d := range a.perDeal {
-			e := d[0] - d[1]*r.bias
-			v += e * e
-		}
+	for k := 0; k < fr.N; k++ {
+		n := float64(cnt[k])
+		row := repRow{owner: owner[k], team: team[k], n: int(cnt[k]), deals: int(deals[k]), stated: stated[k], observed: observed[k]}
+		row.bias = row.stated - row.observed
+		g := float64(row.deals)
 		se := math.NaN()
 		if g > 1 {
-			se = math.Sqrt(g / (g - 1) * v / (n * n))
+			se = math.Sqrt(g / (g - 1) * v[k] / (n * n))
 		}
-		r.lo, r.hi = r.bias-stats.Z95*se, r.bias+stats.Z95*se
-		best := -1
-		for t, c := range a.teams {
-			if c > best || (c == best && t < r.team) {
-				r.team, best = t, c
-			}
-		}
+		row.lo, row.hi = row.bias-stats.Z95*se, row.bias+stats.Z95*se
 		switch {
-		case r.deals < opt.MinRepDeals || math.IsNaN(se):
-			r.verdict = "too few deals"
-		case r.lo > 0 && r.bias >= opt.RepTolerance:
-			r.verdict = "optimistic"
-		case r.hi < 0 && r.bias <= -opt.RepTolerance:
-			r.verdict = "pessimistic"
+		case row.deals < opt.MinRepDeals || math.IsNaN(se):
+			row.verdict = "too few deals"
+		case row.lo > 0 && row.bias >= opt.RepTolerance:
+			row.verdict = "optimistic"
+		case row.hi < 0 && row.bias <= -opt.RepTolerance:
+			row.verdict = "pessimistic"
 		default:
-			r.verdict = "calibrated"
+			row.verdict = "calibrated"
 		}
-		rows = append(rows, r)
+		rows = append(rows, row)
 	}
-	return rows
+	sort.Slice(rows, func(a, b int) bool { return rows[a].owner < rows[b].owner })
+	return rows, nil
 }

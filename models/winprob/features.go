@@ -43,29 +43,56 @@ var numericNames = [nNumeric]string{
 // featurizer turns snapshots into standardised feature rows. Everything in
 // it (category levels, target encodings, means and scales) is learnt from
 // the training snapshots it was fitted on, never from the rows it scores.
+// Stages are looked up by sid+1 (the unknown stage -1 has slot 0), the
+// other categories by level code (dealTable.levels); NaN marks a stage or
+// level the training snapshots did not have.
 type featurizer struct {
 	names []string
 	group []string // reason group of each column
 	level []string // category level of one-hot columns ("" otherwise)
 
-	stageCol, stageDaysCol, stageDays2Col               map[int]int
-	typeCol, pipeCol, industryCol, regionCol, sourceCol map[string]int
+	// the one-hot column of each stage (by sid+1) and of each level of the
+	// categories with columns (by code), -1 for none
+	stageCol, stageDaysCol, stageDays2Col []int
+	catCol                                [nCat][]int
 
 	// team x stage: the shrunk win rate of the team's snapshots in the
-	// stage, toward the stage's rate (pipelines differ in shape by team)
-	teamStage map[teamStageKey]float64
-	stageRate map[int]float64
+	// stage, toward the stage's rate (pipelines differ in shape by team),
+	// at team code x (stages+1) + sid+1
+	teamStage []float64
+	stageRate []float64 // by sid+1
 	// rep: logit(stated) - the owner's shift, logit(mean stated) -
-	// logit(observed) over the owner's training snapshots, shrunk
-	repShift    map[string]float64
+	// logit(observed) over the owner's training snapshots, shrunk; by
+	// owner code
+	repShift    []float64
 	repShiftAll float64
 	repFill     float64
 
-	prior               float64 // training deal win rate
-	ownerEnc, teamEnc   map[string]float64
-	ownerN, teamN       map[string]int
+	prior               float64   // training deal win rate
+	ownerEnc, teamEnc   []float64 // by code
+	ownerN, teamN       []int
 	amountFill, empFill float64 // training means used for missing values
 	mean, scale         []float64
+}
+
+// The one-hot groups: in each at most one column is non-zero in a row.
+const (
+	gStage = iota
+	gDays
+	gDays2
+	gType
+	gPipeline
+	gIndustry
+	gRegion
+	gSource
+	nGroups
+)
+
+// hotCol is a row's non-zero column in a one-hot group (-1: none) and its
+// unstandardised value.
+type hotCol struct {
+	col int
+	v   float64
 }
 
 // encode is the shrunk target encoding of a level with n training deals of
@@ -76,11 +103,30 @@ func encode(w, n int, prior, m float64) float64 {
 	return stats.Logit(r)
 }
 
-func fitFeaturizer(dt *dealTable, snaps []snap, opt Options) *featurizer {
-	fz := &featurizer{stageCol: map[int]int{}, stageDaysCol: map[int]int{}, stageDays2Col: map[int]int{}, typeCol: map[string]int{}, pipeCol: map[string]int{},
-		industryCol: map[string]int{}, regionCol: map[string]int{}, sourceCol: map[string]int{},
-		teamStage: map[teamStageKey]float64{}, stageRate: map[int]float64{}, repShift: map[string]float64{},
-		ownerEnc: map[string]float64{}, teamEnc: map[string]float64{}, ownerN: map[string]int{}, teamN: map[string]int{}}
+func nans(n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = math.NaN()
+	}
+	return v
+}
+
+func minusOnes(n int) []int {
+	v := make([]int, n)
+	for i := range v {
+		v[i] = -1
+	}
+	return v
+}
+
+// fitFeatures fits the featurizer on snaps and returns it with the
+// standardised design of the same snapshots, built in the same pass.
+func fitFeatures(dt *dealTable, snaps []snap, opt Options) (*featurizer, *design) {
+	lv := dt.levels()
+	nS := len(dt.stages) + 1
+	owner, team := lv[catOwner].code, lv[catTeam].code
+	nOwner, nTeam := len(lv[catOwner].names), len(lv[catTeam].names)
+	fz := &featurizer{stageCol: minusOnes(nS), stageDaysCol: minusOnes(nS), stageDays2Col: minusOnes(nS)}
 	for j := 0; j < nNumeric; j++ {
 		fz.names = append(fz.names, numericNames[j])
 		fz.level = append(fz.level, "")
@@ -89,47 +135,45 @@ func fitFeaturizer(dt *dealTable, snaps []snap, opt Options) *featurizer {
 		"backward", "pushes", "amount_changes", "employees", "employees", "customer", "close_date", "close_date", "team", "rep", "rep")
 
 	// deal-level counts for the encodings: one vote per training deal
-	seen := map[int]bool{}
-	ownerW, ownerN, teamW, teamN := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	seen, repSeen := make([]bool, dt.n), make([]bool, dt.n)
+	ownerW, ownerN, teamW, teamN := make([]int, nOwner), make([]int, nOwner), make([]int, nTeam), make([]int, nTeam)
 	var wins, deals int
-	stageN, typeN, pipeN, indN, regN, srcN := map[int]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
-	stageW := map[int]float64{}
-	tsN, tsW := map[teamStageKey]int{}, map[teamStageKey]float64{}
-	type repAcc struct {
-		p, y  float64
-		n     int
-		deals map[int]bool
+	stageN, stageW := make([]int, nS), make([]float64, nS)
+	var catN [nCat][]int
+	for c := catType; c < nCat; c++ {
+		catN[c] = make([]int, len(lv[c].names))
 	}
-	reps := map[string]*repAcc{}
-	var allRep repAcc
+	tsN, tsW := make([]int, nTeam*nS), make([]float64, nTeam*nS)
+	repP, repY, repN, repDeals := make([]float64, nOwner), make([]float64, nOwner), make([]int, nOwner), make([]int, nOwner)
+	var allP, allY float64
+	var allN int
 	var amtSum, empSum float64
 	var amtN, empN int
-	for _, s := range snaps {
+	for k := range snaps {
+		s := &snaps[k]
 		i := s.deal
-		stageN[s.sid]++
-		typeN[dt.dealType[i]]++
-		pipeN[dt.pipeline[i]]++
-		indN[dt.industry[i]]++
-		regN[dt.region[i]]++
-		srcN[dt.source[i]]++
-		stageW[s.sid] += s.y
-		tk := teamStageKey{dt.team[i], s.sid}
+		si := s.sid + 1
+		stageN[si]++
+		for c := catType; c < nCat; c++ {
+			catN[c][lv[c].code[i]]++
+		}
+		stageW[si] += s.y
+		tk := int(team[i])*nS + si
 		tsN[tk]++
 		tsW[tk] += s.y
 		if s.probOK {
-			r := reps[dt.owner[i]]
-			if r == nil {
-				r = &repAcc{deals: map[int]bool{}}
-				reps[dt.owner[i]] = r
-			}
+			o := owner[i]
 			p := math.Min(math.Max(s.prob, 0.01), 0.99)
-			r.p += p
-			r.y += s.y
-			r.n++
-			r.deals[i] = true
-			allRep.p += p
-			allRep.y += s.y
-			allRep.n++
+			repP[o] += p
+			repY[o] += s.y
+			repN[o]++
+			if !repSeen[i] {
+				repSeen[i] = true
+				repDeals[o]++
+			}
+			allP += p
+			allY += s.y
+			allN++
 		}
 		if s.amountOK {
 			amtSum += math.Log1p(math.Max(s.amount, 0))
@@ -146,42 +190,50 @@ func fitFeaturizer(dt *dealTable, snaps []snap, opt Options) *featurizer {
 		w := int(dt.y[i])
 		deals++
 		wins += w
-		ownerN[dt.owner[i]]++
-		ownerW[dt.owner[i]] += w
-		teamN[dt.team[i]]++
-		teamW[dt.team[i]] += w
+		ownerN[owner[i]]++
+		ownerW[owner[i]] += w
+		teamN[team[i]]++
+		teamW[team[i]] += w
 	}
 	if deals > 0 {
 		fz.prior = float64(wins) / float64(deals)
 	} else {
 		fz.prior = 0.5
 	}
+	fz.ownerEnc, fz.teamEnc, fz.ownerN, fz.teamN = nans(nOwner), nans(nTeam), ownerN, teamN
 	for o, n := range ownerN {
-		if o != "" {
+		if n > 0 && lv[catOwner].names[o] != "" {
 			fz.ownerEnc[o] = encode(ownerW[o], n, fz.prior, opt.EncodingShrinkage)
-			fz.ownerN[o] = n
 		}
 	}
 	for t, n := range teamN {
-		if t != "" {
+		if n > 0 && lv[catTeam].names[t] != "" {
 			fz.teamEnc[t] = encode(teamW[t], n, fz.prior, opt.EncodingShrinkage)
-			fz.teamN[t] = n
 		}
 	}
-	for sid, k := range stageN {
-		fz.stageRate[sid] = (stageW[sid] + opt.StageShrinkage*fz.prior) / (float64(k) + opt.StageShrinkage)
+	fz.stageRate = nans(nS)
+	for si, k := range stageN {
+		if k > 0 {
+			fz.stageRate[si] = (stageW[si] + opt.StageShrinkage*fz.prior) / (float64(k) + opt.StageShrinkage)
+		}
 	}
+	fz.teamStage = nans(nTeam * nS)
 	for tk, k := range tsN {
-		const m = 100 // snapshots
-		fz.teamStage[tk] = clampLogit((tsW[tk] + m*fz.stageRate[tk.sid]) / (float64(k) + m))
+		if k > 0 {
+			const m = 100 // snapshots
+			fz.teamStage[tk] = clampLogit((tsW[tk] + m*fz.stageRate[tk%nS]) / (float64(k) + m))
+		}
 	}
 	shift := func(p, y float64) float64 { return clampLogit(p) - clampLogit(y) }
-	if allRep.n > 0 {
-		fz.repShiftAll = shift(allRep.p/float64(allRep.n), allRep.y/float64(allRep.n))
-		for o, r := range reps {
-			d := float64(len(r.deals))
-			raw := shift(r.p/float64(r.n), r.y/float64(r.n))
-			fz.repShift[o] = (d*raw + opt.EncodingShrinkage*fz.repShiftAll) / (d + opt.EncodingShrinkage)
+	fz.repShift = nans(nOwner)
+	if allN > 0 {
+		fz.repShiftAll = shift(allP/float64(allN), allY/float64(allN))
+		for o, n := range repN {
+			if n > 0 {
+				d := float64(repDeals[o])
+				raw := shift(repP[o]/float64(n), repY[o]/float64(n))
+				fz.repShift[o] = (d*raw + opt.EncodingShrinkage*fz.repShiftAll) / (d + opt.EncodingShrinkage)
+			}
 		}
 	}
 	if amtN > 0 {
@@ -192,50 +244,55 @@ func fitFeaturizer(dt *dealTable, snaps []snap, opt Options) *featurizer {
 	}
 
 	// one-hot columns, in a stable order
-	sids := make([]int, 0, len(stageN))
-	for s := range stageN {
-		sids = append(sids, s)
+	for si, k := range stageN {
+		if k > 0 {
+			fz.stageCol[si] = len(fz.names)
+			fz.names = append(fz.names, "stage="+stageName(dt, si-1))
+			fz.group = append(fz.group, "stage")
+			fz.level = append(fz.level, stageName(dt, si-1))
+		}
 	}
-	sort.Ints(sids)
-	for _, s := range sids {
-		fz.stageCol[s] = len(fz.names)
-		fz.names = append(fz.names, "stage="+stageName(dt, s))
-		fz.group = append(fz.group, "stage")
-		fz.level = append(fz.level, stageName(dt, s))
+	for si, k := range stageN {
+		if k > 0 {
+			fz.stageDaysCol[si] = len(fz.names)
+			fz.names = append(fz.names, "log1p_days_in_stage|stage="+stageName(dt, si-1))
+			fz.group = append(fz.group, "days_in_stage")
+			fz.level = append(fz.level, stageName(dt, si-1))
+			fz.stageDays2Col[si] = len(fz.names)
+			fz.names = append(fz.names, "log1p_days_in_stage^2|stage="+stageName(dt, si-1))
+			fz.group = append(fz.group, "days_in_stage")
+			fz.level = append(fz.level, stageName(dt, si-1))
+		}
 	}
-	for _, s := range sids {
-		fz.stageDaysCol[s] = len(fz.names)
-		fz.names = append(fz.names, "log1p_days_in_stage|stage="+stageName(dt, s))
-		fz.group = append(fz.group, "days_in_stage")
-		fz.level = append(fz.level, stageName(dt, s))
-		fz.stageDays2Col[s] = len(fz.names)
-		fz.names = append(fz.names, "log1p_days_in_stage^2|stage="+stageName(dt, s))
-		fz.group = append(fz.group, "days_in_stage")
-		fz.level = append(fz.level, stageName(dt, s))
-	}
-	addCat := func(prefix string, counts map[string]int, col map[string]int, minN int) {
-		keys := make([]string, 0, len(counts))
-		for k, n := range counts {
-			if k != "" && n >= minN {
+	addCat := func(prefix string, c int, minN int) {
+		names := lv[c].names
+		fz.catCol[c] = minusOnes(len(names))
+		var keys []int
+		present := 0
+		for k, n := range catN[c] {
+			if n > 0 {
+				present++
+			}
+			if names[k] != "" && n >= minN {
 				keys = append(keys, k)
 			}
 		}
-		sort.Strings(keys)
-		if len(keys) < 2 && len(counts) < 2 {
+		sort.Slice(keys, func(a, b int) bool { return names[keys[a]] < names[keys[b]] })
+		if len(keys) < 2 && present < 2 {
 			return // a single level carries no information
 		}
 		for _, k := range keys {
-			col[k] = len(fz.names)
-			fz.names = append(fz.names, prefix+"="+k)
+			fz.catCol[c][k] = len(fz.names)
+			fz.names = append(fz.names, prefix+"="+names[k])
 			fz.group = append(fz.group, prefix)
-			fz.level = append(fz.level, k)
+			fz.level = append(fz.level, names[k])
 		}
 	}
-	addCat("deal_type", typeN, fz.typeCol, opt.MinCategory)
-	addCat("pipeline", pipeN, fz.pipeCol, opt.MinCategory)
-	addCat("industry", indN, fz.industryCol, opt.MinCategory)
-	addCat("region", regN, fz.regionCol, opt.MinCategory)
-	addCat("source", srcN, fz.sourceCol, opt.MinCategory)
+	addCat("deal_type", catType, opt.MinCategory)
+	addCat("pipeline", catPipeline, opt.MinCategory)
+	addCat("industry", catIndustry, opt.MinCategory)
+	addCat("region", catRegion, opt.MinCategory)
+	addCat("source", catSource, opt.MinCategory)
 
 	// the fill for a missing stated probability: the mean adjusted logit
 	var rs float64
@@ -249,35 +306,7 @@ func fitFeaturizer(dt *dealTable, snaps []snap, opt Options) *featurizer {
 	if rn > 0 {
 		fz.repFill = rs / float64(rn)
 	}
-
-	// standardisation
-	p := len(fz.names)
-	fz.mean = make([]float64, p)
-	fz.scale = make([]float64, p)
-	raw := make([]float64, p)
-	sq := make([]float64, p)
-	for k := range snaps {
-		fz.raw(dt, &snaps[k], raw)
-		for j, v := range raw {
-			fz.mean[j] += v
-			sq[j] += v * v
-		}
-	}
-	n := float64(max(len(snaps), 1))
-	for j := range fz.mean {
-		fz.mean[j] /= n
-		v := sq[j]/n - fz.mean[j]*fz.mean[j]
-		fz.scale[j] = 1
-		if v > 1e-12 {
-			fz.scale[j] = math.Sqrt(v)
-		}
-	}
-	return fz
-}
-
-type teamStageKey struct {
-	team string
-	sid  int
+	return fz, fz.design(dt, snaps)
 }
 
 func clampLogit(p float64) float64 { return stats.Logit(math.Min(math.Max(p, 1e-3), 1-1e-3)) }
@@ -285,8 +314,8 @@ func clampLogit(p float64) float64 { return stats.Logit(math.Min(math.Max(p, 1e-
 // repValue is the rep's stated probability on the logit scale, less the
 // owner's usual shift.
 func (fz *featurizer) repValue(dt *dealTable, s *snap) float64 {
-	sh, ok := fz.repShift[dt.owner[s.deal]]
-	if !ok {
+	sh := fz.repShift[dt.levels()[catOwner].code[s.deal]]
+	if math.IsNaN(sh) {
 		sh = fz.repShiftAll
 	}
 	return stats.Logit(math.Min(math.Max(s.prob, 0.01), 0.99)) - sh
@@ -319,67 +348,76 @@ func b2f(b bool) float64 {
 	return 0
 }
 
+// rawParts computes the unstandardised features of s: the numeric ones
+// into num, and the one column of each one-hot group it returns.
+func (fz *featurizer) rawParts(dt *dealTable, s *snap, num *[nNumeric]float64) (hot [nGroups]hotCol) {
+	lv := dt.levels()
+	i := s.deal
+	num[fDaysInStage] = math.Log1p(s.daysInStage)
+	num[fAge] = math.Log1p(s.ageDays)
+	num[fAmount], num[fAmountMissing] = fz.amountFill, 1
+	if s.amountOK {
+		num[fAmount], num[fAmountMissing] = math.Log1p(math.Max(s.amount, 0)), 0
+	}
+	prior := stats.Logit(math.Min(math.Max(fz.prior, 1e-4), 1-1e-4))
+	num[fOwner], num[fTeam] = prior, prior
+	if v := fz.ownerEnc[lv[catOwner].code[i]]; !math.IsNaN(v) {
+		num[fOwner] = v
+	}
+	team := int(lv[catTeam].code[i])
+	if v := fz.teamEnc[team]; !math.IsNaN(v) {
+		num[fTeam] = v
+	}
+	num[fChanges] = math.Log1p(float64(s.changes))
+	num[fBackward] = math.Log1p(float64(s.backward))
+	num[fPushes] = math.Log1p(float64(s.pushes))
+	num[fAmtChanges] = math.Log1p(float64(s.amtChanges))
+	num[fEmployees], num[fEmployeesMissing] = fz.empFill, 1
+	if dt.employeesOK[i] {
+		num[fEmployees], num[fEmployeesMissing] = math.Log1p(math.Max(dt.employees[i], 0)), 0
+	}
+	num[fCustomer] = b2f(s.customer)
+	num[fOverdue] = b2f(s.ecdOK && s.overdue)
+	num[fCloseMissing] = b2f(!s.ecdOK)
+	si := s.sid + 1
+	nS := len(fz.stageCol)
+	switch {
+	case !math.IsNaN(fz.teamStage[team*nS+si]):
+		num[fTeamStage] = fz.teamStage[team*nS+si]
+	case !math.IsNaN(fz.stageRate[si]):
+		num[fTeamStage] = clampLogit(fz.stageRate[si])
+	default:
+		num[fTeamStage] = clampLogit(fz.prior)
+	}
+	num[fRep], num[fRepMissing] = fz.repFill, 1
+	if s.probOK {
+		num[fRep], num[fRepMissing] = fz.repValue(dt, s), 0
+	}
+	ds := num[fDaysInStage]
+	hot[gStage] = hotCol{fz.stageCol[si], 1}
+	hot[gDays] = hotCol{fz.stageDaysCol[si], ds}
+	hot[gDays2] = hotCol{fz.stageDays2Col[si], ds * ds}
+	for g := gType; g < nGroups; g++ {
+		c := catType + g - gType
+		hot[g] = hotCol{-1, 0}
+		if fz.catCol[c] != nil {
+			hot[g] = hotCol{fz.catCol[c][lv[c].code[i]], 1}
+		}
+	}
+	return hot
+}
+
 // raw fills out (len = number of columns) with the unstandardised features.
 func (fz *featurizer) raw(dt *dealTable, s *snap, out []float64) {
 	for j := range out {
 		out[j] = 0
 	}
-	i := s.deal
-	out[fDaysInStage] = math.Log1p(s.daysInStage)
-	out[fAge] = math.Log1p(s.ageDays)
-	if s.amountOK {
-		out[fAmount] = math.Log1p(math.Max(s.amount, 0))
-	} else {
-		out[fAmount] = fz.amountFill
-		out[fAmountMissing] = 1
-	}
-	prior := stats.Logit(math.Min(math.Max(fz.prior, 1e-4), 1-1e-4))
-	out[fOwner], out[fTeam] = prior, prior
-	if v, ok := fz.ownerEnc[dt.owner[i]]; ok {
-		out[fOwner] = v
-	}
-	if v, ok := fz.teamEnc[dt.team[i]]; ok {
-		out[fTeam] = v
-	}
-	out[fChanges] = math.Log1p(float64(s.changes))
-	out[fBackward] = math.Log1p(float64(s.backward))
-	out[fPushes] = math.Log1p(float64(s.pushes))
-	out[fAmtChanges] = math.Log1p(float64(s.amtChanges))
-	if dt.employeesOK[i] {
-		out[fEmployees] = math.Log1p(math.Max(dt.employees[i], 0))
-	} else {
-		out[fEmployees] = fz.empFill
-		out[fEmployeesMissing] = 1
-	}
-	out[fCustomer] = b2f(s.customer)
-	out[fOverdue] = b2f(s.ecdOK && s.overdue)
-	out[fCloseMissing] = b2f(!s.ecdOK)
-	if j, ok := fz.stageCol[s.sid]; ok {
-		out[j] = 1
-	}
-	if j, ok := fz.stageDaysCol[s.sid]; ok {
-		out[j] = out[fDaysInStage]
-		out[fz.stageDays2Col[s.sid]] = out[fDaysInStage] * out[fDaysInStage]
-	}
-	if v, ok := fz.teamStage[teamStageKey{dt.team[i], s.sid}]; ok {
-		out[fTeamStage] = v
-	} else if r, ok := fz.stageRate[s.sid]; ok {
-		out[fTeamStage] = clampLogit(r)
-	} else {
-		out[fTeamStage] = clampLogit(fz.prior)
-	}
-	if s.probOK {
-		out[fRep] = fz.repValue(dt, s)
-	} else {
-		out[fRep] = fz.repFill
-		out[fRepMissing] = 1
-	}
-	for _, c := range []struct {
-		col map[string]int
-		v   string
-	}{{fz.typeCol, dt.dealType[i]}, {fz.pipeCol, dt.pipeline[i]}, {fz.industryCol, dt.industry[i]}, {fz.regionCol, dt.region[i]}, {fz.sourceCol, dt.source[i]}} {
-		if j, ok := c.col[c.v]; ok {
-			out[j] = 1
+	var num [nNumeric]float64
+	hot := fz.rawParts(dt, s, &num)
+	copy(out, num[:])
+	for _, h := range hot {
+		if h.col >= 0 {
+			out[h.col] = h.v
 		}
 	}
 }
@@ -392,11 +430,89 @@ func (fz *featurizer) row(dt *dealTable, s *snap, out []float64) {
 	}
 }
 
-func (fz *featurizer) matrix(dt *dealTable, snaps []snap) *design {
-	p := len(fz.names)
-	d := &design{n: len(snaps), p: p, x: make([]float64, len(snaps)*p)}
+// design computes the means and scales of the columns over snaps, as
+// fitFeatures' last step, and returns the standardised design of snaps:
+// the numeric columns dense (less those that are zero in every row), the
+// one-hot groups as each row's column and its value less the column's
+// value in a row where it is not set. Sums run over the snapshots in
+// order, as over a dense matrix: a zero adds nothing.
+func (fz *featurizer) design(dt *dealTable, snaps []snap) *design {
+	p, n := len(fz.names), len(snaps)
+	fz.mean, fz.scale = make([]float64, p), make([]float64, p)
+	sq := make([]float64, p)
+	x := make([]float64, n*nNumeric)
+	hot := make([]hotCol, n*nGroups)
 	for k := range snaps {
-		fz.row(dt, &snaps[k], d.row(k))
+		num := (*[nNumeric]float64)(x[k*nNumeric:])
+		h := fz.rawParts(dt, &snaps[k], num)
+		copy(hot[k*nGroups:], h[:])
+		for j, v := range num {
+			fz.mean[j] += v
+			sq[j] += v * v
+		}
+		for _, c := range h {
+			if c.col >= 0 {
+				fz.mean[c.col] += c.v
+				sq[c.col] += c.v * c.v
+			}
+		}
+	}
+	nf := float64(max(n, 1))
+	for j := range fz.mean {
+		fz.mean[j] /= nf
+		v := sq[j]/nf - fz.mean[j]*fz.mean[j]
+		fz.scale[j] = 1
+		if v > 1e-12 {
+			fz.scale[j] = math.Sqrt(v)
+		}
+	}
+
+	d := &design{n: n, p: p, base: make([]float64, p)}
+	var nonzero [nNumeric]bool
+	for k := 0; k < n; k++ {
+		row := x[k*nNumeric : (k+1)*nNumeric]
+		for j, v := range row {
+			row[j] = (v - fz.mean[j]) / fz.scale[j]
+			nonzero[j] = nonzero[j] || row[j] != 0
+		}
+	}
+	for j, nz := range nonzero {
+		if nz {
+			d.cols = append(d.cols, j)
+		}
+	}
+	if q := len(d.cols); q < nNumeric {
+		for k := 0; k < n; k++ {
+			for c, j := range d.cols {
+				x[k*q+c] = x[k*nNumeric+j]
+			}
+		}
+		x = x[:n*q]
+	}
+	d.x = x
+	for j := nNumeric; j < p; j++ {
+		d.base[j] = (0 - fz.mean[j]) / fz.scale[j]
+	}
+	var groups []int
+	for g := 0; g < nGroups; g++ {
+		for k := 0; k < n; k++ {
+			if hot[k*nGroups+g].col >= 0 {
+				groups = append(groups, g)
+				break
+			}
+		}
+	}
+	d.g = len(groups)
+	d.hot, d.delta = make([]int32, n*d.g), make([]float64, n*d.g)
+	for k := 0; k < n; k++ {
+		for m, g := range groups {
+			h := hot[k*nGroups+g]
+			d.hot[k*d.g+m] = int32(p) // the slot of no column
+			if h.col >= 0 {
+				d.hot[k*d.g+m] = int32(h.col)
+				d.delta[k*d.g+m] = (h.v-fz.mean[h.col])/fz.scale[h.col] - d.base[h.col]
+			}
+		}
 	}
 	return d
 }

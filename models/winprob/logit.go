@@ -11,13 +11,39 @@ import (
 	"github.com/pipecast/pipecast/models/stats"
 )
 
-// design is a dense row-major matrix of standardised features.
+// design is the standardised feature matrix of a fit: dense columns, plus
+// one-hot groups stored sparsely. In a group at most one column of a row
+// differs from the value the column takes where it is not set (base); the
+// row keeps that column (hot, p for none) and the difference (delta). A
+// row is thus base + the dense values + its deltas: a third of the work of
+// the full dense row per evaluation.
 type design struct {
 	n, p int
-	x    []float64 // n*p
+	x    []float64 // n rows of the dense columns, row-major
+	cols []int     // the dense columns (nil: all p, in order)
+
+	g     int       // one-hot groups: g slots per row
+	hot   []int32   // n*g
+	delta []float64 // n*g
+	base  []float64 // per column (0 outside the groups); nil: all 0
 }
 
-func (d *design) row(i int) []float64 { return d.x[i*d.p : (i+1)*d.p] }
+func (d *design) width() int {
+	if d.cols == nil {
+		return d.p
+	}
+	return len(d.cols)
+}
+
+func (d *design) col(k int) int {
+	if d.cols == nil {
+		return k
+	}
+	return d.cols[k]
+}
+
+// row returns the dense values of row i.
+func (d *design) row(i int) []float64 { w := d.width(); return d.x[i*w : (i+1)*w] }
 
 // fitLogit fits an L2-regularised logistic regression on standardised
 // features, minimising
@@ -90,57 +116,114 @@ func (e *logitEval) at(b []float64) float64 {
 	if e.valid && equal(b, e.last) {
 		return e.f
 	}
+	d := e.d
+	q, g, p := d.width(), d.g, d.p
+	// the coefficients in the design's layout: of the dense columns, of
+	// every column by index (p: no column, 0), and the linear predictor of
+	// a row with every group column at its base
+	bd := make([]float64, q)
+	for k := range bd {
+		bd[k] = b[d.col(k)+1]
+	}
+	bh := make([]float64, p+1)
+	copy(bh, b[1:])
+	eta0 := b[0]
+	for j, c := range d.base {
+		eta0 += b[j+1] * c
+	}
 	const parts = 2
 	type part struct {
-		f float64
-		g []float64
+		f, r   float64
+		gd, gh []float64
 	}
 	res := make([]part, parts)
 	var wg sync.WaitGroup
-	chunk := (e.d.n + parts - 1) / parts
+	chunk := (d.n + parts - 1) / parts
 	for w := 0; w < parts; w++ {
-		lo, hi := w*chunk, min((w+1)*chunk, e.d.n)
+		lo, hi := w*chunk, min((w+1)*chunk, d.n)
 		wg.Add(1)
 		go func(w, lo, hi int) {
 			defer wg.Done()
-			g := make([]float64, len(b))
-			var f float64
-			p := e.d.p
-			for i := lo; i < hi; i++ {
-				row := e.d.x[i*p : (i+1)*p]
-				eta := b[0]
-				for j, v := range row {
-					eta += b[j+1] * v
+			gd, gh := make([]float64, q), make([]float64, p+1)
+			var f, rs float64
+			// in blocks of rows, one step at a time: the rows' sums are
+			// independent, so the processor overlaps them
+			const block = 256
+			var eta, r [block]float64
+			for b0 := lo; b0 < hi; b0 += block {
+				m := min(block, hi-b0)
+				for t := 0; t < m; t++ {
+					i := b0 + t
+					row := d.x[i*q : (i+1)*q]
+					hot, delta := d.hot[i*g:(i+1)*g], d.delta[i*g:(i+1)*g]
+					s := eta0
+					bd := bd[:len(row)]
+					for k, v := range row {
+						s += bd[k] * v
+					}
+					delta = delta[:len(hot)]
+					for k, h := range hot {
+						s += bh[h] * delta[k]
+					}
+					eta[t] = s
 				}
-				// log(1+e^eta) - y eta and sigmoid(eta), stably, from one exp
-				ex := math.Exp(-math.Abs(eta))
-				var sig float64
-				if eta > 0 {
-					f += eta + math.Log1p(ex) - e.y[i]*eta
-					sig = 1 / (1 + ex)
-				} else {
-					f += math.Log1p(ex) - e.y[i]*eta
-					sig = ex / (1 + ex)
+				// the loss log(1+e^eta) - y eta = max(eta, 0) - y eta +
+				// log(1 + e^-|eta|) and the residual sigmoid(eta) - y, stably,
+				// from one exp; the logs of a block summed as the log of a
+				// product (each factor in (1, 2], so at most 2^block)
+				prod := 1.0
+				for t := 0; t < m; t++ {
+					et, yt := eta[t], e.y[b0+t]
+					ex := math.Exp(-math.Abs(et))
+					u := 1 + ex
+					prod *= u
+					var sig float64
+					if et > 0 {
+						f += et - yt*et
+						sig = 1 / u
+					} else {
+						f -= yt * et
+						sig = ex / u
+					}
+					r[t] = sig - yt
+					rs += r[t]
 				}
-				r := sig - e.y[i]
-				g[0] += r
-				for j, v := range row {
-					g[j+1] += r * v
+				f += math.Log(prod)
+				for t := 0; t < m; t++ {
+					i := b0 + t
+					row := d.x[i*q : (i+1)*q]
+					hot, delta := d.hot[i*g:(i+1)*g], d.delta[i*g:(i+1)*g]
+					rt := r[t]
+					gd := gd[:len(row)]
+					for k, v := range row {
+						gd[k] += rt * v
+					}
+					delta = delta[:len(hot)]
+					for k, h := range hot {
+						gh[h] += rt * delta[k]
+					}
 				}
 			}
-			res[w] = part{f, g}
+			res[w] = part{f, rs, gd, gh}
 		}(w, lo, hi)
 	}
 	wg.Wait()
-	n := float64(e.d.n)
+	n := float64(d.n)
 	e.f = 0
 	for j := range e.grad {
 		e.grad[j] = 0
 	}
 	for _, r := range res {
 		e.f += r.f
-		for j, v := range r.g {
-			e.grad[j] += v
+		e.grad[0] += r.r
+		for k, v := range r.gd {
+			e.grad[d.col(k)+1] += v
+		}
+		for j := 0; j < p; j++ {
+			if d.base != nil {
+				e.grad[j+1] += d.base[j] * r.r
+			}
+			e.grad[j+1] += r.gh[j]
 		}
 	}
 	e.f /= n

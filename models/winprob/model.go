@@ -3,6 +3,7 @@ package winprob
 import (
 	"fmt"
 	"math"
+	"sort"
 
 	"github.com/pipecast/pipecast/models/stats"
 )
@@ -108,8 +109,8 @@ func fitModel(dt *dealTable, snaps []snap, opt Options) (*model, error) {
 	for k, s := range snaps {
 		y[k] = s.y
 	}
-	m.fz = fitFeaturizer(dt, snaps, opt)
-	X := m.fz.matrix(dt, snaps)
+	fz, X := fitFeatures(dt, snaps, opt)
+	m.fz = fz
 	beta, err := fitLogit(X, y, opt.Lambda, nil)
 	if err != nil {
 		return nil, err
@@ -136,12 +137,12 @@ func fitModel(dt *dealTable, snaps []snap, opt Options) (*model, error) {
 		if len(tr) == len(snaps) || len(tr) == 0 {
 			continue
 		}
-		fzf := fitFeaturizer(dt, tr, opt)
+		fzf, Xf := fitFeatures(dt, tr, opt)
 		var init []float64
 		if sameColumns(fzf.names, m.fz.names) {
 			init = beta // warm start: the fold's fit is close to the full one
 		}
-		bf, err := fitLogit(fzf.matrix(dt, tr), ytr, opt.Lambda, init)
+		bf, err := fitLogit(Xf, ytr, opt.Lambda, init)
 		if err != nil {
 			return nil, fmt.Errorf("fold %d: %w", f, err)
 		}
@@ -161,11 +162,27 @@ func fitModel(dt *dealTable, snaps []snap, opt Options) (*model, error) {
 		methods = append(methods, kindIsotonic)
 	}
 	best := ""
+	// Isotonic regression sorts its input; fed in score order, once sorted
+	// here, its stable sort has nothing to move. Its fit does not depend on
+	// the input order (labels are 0 or 1, so the pooled sums are exact).
+	byScore := make([]int, len(snaps))
+	for k := range byScore {
+		byScore[k] = k
+	}
+	sort.SliceStable(byScore, func(a, b int) bool { return oof[byScore[a]] < oof[byScore[b]] })
 	for _, meth := range methods {
+		order := byScore
+		if meth == kindPlatt {
+			order = nil // Platt's sums run in snapshot order
+		}
 		p := make([]float64, len(snaps))
 		for f := 0; f < K; f++ {
 			var s, t []float64
-			for k := range snaps {
+			for r := range snaps {
+				k := r
+				if order != nil {
+					k = order[r]
+				}
 				if fold[k] != f {
 					s, t = append(s, oof[k]), append(t, y[k])
 				}
@@ -190,7 +207,11 @@ func fitModel(dt *dealTable, snaps []snap, opt Options) (*model, error) {
 	case kindPlatt:
 		m.plt, err = stats.FitPlatt(oof, y)
 	case kindIsotonic:
-		m.iso, err = stats.FitIsotonic(oof, y, nil)
+		s, t := make([]float64, len(snaps)), make([]float64, len(snaps))
+		for r, k := range byScore {
+			s[r], t[r] = oof[k], y[k]
+		}
+		m.iso, err = stats.FitIsotonic(s, t, nil)
 	}
 	if err != nil {
 		return nil, err

@@ -256,18 +256,9 @@ func runModel(t testing.TB, db *store.DB, asOf time.Time, opt Options) *result {
 		if err := r.Replace(ctx, "asof_deals", "SELECT * FROM deals_at($as_of)"); err != nil {
 			return err
 		}
-		if err := r.Exec(ctx, store.Query("winprob/create.sql"), nil); err != nil {
-			return err
-		}
-		dt, err := load(ctx, r)
-		if err != nil {
-			return err
-		}
-		res, err = compute(dt, r.AsOf, opt.withDefaults())
-		if err != nil {
-			return err
-		}
-		return res.write(ctx, r)
+		var err error
+		res, err = run(ctx, r, opt)
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)

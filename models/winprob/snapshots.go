@@ -7,6 +7,10 @@ import (
 	"math/rand/v2"
 	"sort"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	store "github.com/pipecast/pipecast/sql"
 )
 
@@ -46,12 +50,14 @@ type dealTable struct {
 	probOK, amountOK []bool
 	ecd              []int64
 	ecdOK            []bool
-	amountHistory    bool    // some history row records an amount
-	firstWon         []int64 // first entry into a won stage, per deal (noTime if none)
-	accountWon       map[string][2]wonAt
-	stages           []stageInfo
-	labelled         []bool
-	y                []float64
+	amountHistory    bool // some history row records an amount
+	// the two deals of each account first won earliest (deal -1: none)
+	accountWon map[string][2]wonAt
+	stages     []stageInfo
+	labelled   []bool
+	y          []float64
+
+	lv *[nCat]levels // built by levels()
 }
 
 type wonAt struct {
@@ -59,7 +65,23 @@ type wonAt struct {
 	deal int
 }
 
+// load reads every deal with its attributes and stage history.
 func load(ctx context.Context, r *store.Run) (*dealTable, error) {
+	dt, err := loadDeals(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return dt, loadDetails(ctx, r, dt, nil)
+}
+
+// Status codes of deals.sql.
+var statusName = [...]string{"open", "won", "lost"}
+
+// loadDeals numbers the deals (index.sql) and reads the stages and what the
+// snapshot sample needs of every deal: when it was created and closed, and
+// its status. The attributes and history follow in loadDetails, for the
+// deals that need them.
+func loadDeals(ctx context.Context, r *store.Run) (*dealTable, error) {
 	sf, err := r.QueryFrame(ctx, store.Query("winprob/stages.sql"))
 	if err != nil {
 		return nil, fmt.Errorf("read stages: %w", err)
@@ -69,92 +91,149 @@ func load(ctx context.Context, r *store.Run) (*dealTable, error) {
 		dt.stages = append(dt.stages, stageInfo{sf.String("pipeline")[i], sf.String("stage")[i],
 			int(sf.Int("position")[i]), sf.String("kind")[i], sf.Float("default_probability")[i]})
 	}
-	q := store.Query("winprob/deals.sql")
-	df, err := r.QueryFrame(ctx, q, r.Named(q)...)
+	if err := r.Exec(ctx, store.Query("winprob/index.sql"), nil); err != nil {
+		return nil, fmt.Errorf("number deals: %w", err)
+	}
+	df, err := r.QueryFrame(ctx, store.Query("winprob/deals.sql"))
 	if err != nil {
 		return nil, fmt.Errorf("read deals: %w", err)
 	}
 	n := df.N
 	dt.n = n
-	dt.id, dt.account, dt.owner, dt.team = df.String("deal_id"), df.String("account_id"), df.String("owner"), df.String("team")
-	dt.pipeline, dt.dealType, dt.industry, dt.region = df.String("pipeline"), df.String("deal_type"), df.String("industry"), df.String("region")
-	dt.source = df.String("source")
-	dt.status, dt.stageAsOf = df.String("status"), df.String("stage_asof")
 	dt.created = df.Int("created_ms")
 	dt.closed = make([]int64, n)
 	cl, clNull := df.Int("closed_ms"), df.Null("closed_ms")
-	for i := 0; i < n; i++ {
+	dt.status = make([]string, n)
+	dt.labelled = make([]bool, n)
+	dt.y = make([]float64, n)
+	for i, st := range df.Int("status") {
 		dt.closed[i] = noTime
 		if !clNull[i] {
 			dt.closed[i] = cl[i]
 		}
+		dt.status[i] = statusName[st]
+		dt.labelled[i] = st != 0
+		if st == 1 {
+			dt.y[i] = 1
+		}
 	}
-	dt.employees, dt.employeesOK = floatCol(df, "employees")
-	dt.amountAsOf, dt.amountAsOfOK = floatCol(df, "amount_asof")
-	dt.probAsOf, dt.probAsOfOK = floatCol(df, "probability_asof")
-	dt.amountCur, dt.amtCurOK = floatCol(df, "amount_current")
+	dt.id, dt.account, dt.owner, dt.team = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	dt.pipeline, dt.dealType, dt.industry, dt.region = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	dt.source, dt.stageAsOf = make([]string, n), make([]string, n)
+	dt.employees, dt.employeesOK = make([]float64, n), make([]bool, n)
+	dt.amountAsOf, dt.amountAsOfOK = make([]float64, n), make([]bool, n)
+	dt.probAsOf, dt.probAsOfOK = make([]float64, n), make([]bool, n)
+	dt.amountCur, dt.amtCurOK = make([]float64, n), make([]bool, n)
+	dt.start = make([]int, n+1)
+	dt.accountWon = map[string][2]wonAt{}
+	return dt, nil
+}
 
-	q = store.Query("winprob/history.sql")
+// loadDetails reads the attributes and stage history of the deals marked in
+// need (every deal when need is nil), the earliest won deals of their
+// accounts, and whether the history records amounts at all. The other
+// deals keep empty attributes and no history.
+func loadDetails(ctx context.Context, r *store.Run, dt *dealTable, need []bool) error {
+	if need == nil {
+		if err := r.Exec(ctx, "INSERT INTO winprob_need SELECT i FROM winprob_deals", nil); err != nil {
+			return fmt.Errorf("select deals: %w", err)
+		}
+	} else {
+		b := array.NewInt64Builder(memory.DefaultAllocator)
+		defer b.Release()
+		for i, ok := range need {
+			if ok {
+				b.Append(int64(i))
+			}
+		}
+		col := b.NewArray()
+		defer col.Release()
+		rec := array.NewRecordBatch(arrow.NewSchema([]arrow.Field{{Name: "i", Type: arrow.PrimitiveTypes.Int64}}, nil), []arrow.Array{col}, int64(col.Len()))
+		defer rec.Release()
+		if err := r.Append(ctx, "winprob_need", rec); err != nil {
+			return fmt.Errorf("select deals: %w", err)
+		}
+	}
+
+	df, err := r.QueryFrame(ctx, store.Query("winprob/details.sql"))
+	if err != nil {
+		return fmt.Errorf("read deals: %w", err)
+	}
+	idx := df.Int("i")
+	for _, c := range []struct {
+		dst  []string
+		name string
+	}{{dt.id, "deal_id"}, {dt.account, "account_id"}, {dt.owner, "owner"}, {dt.team, "team"}, {dt.pipeline, "pipeline"},
+		{dt.dealType, "deal_type"}, {dt.source, "source"}, {dt.industry, "industry"}, {dt.region, "region"}, {dt.stageAsOf, "stage_asof"}} {
+		for k, v := range df.String(c.name) {
+			c.dst[idx[k]] = v
+		}
+	}
+	for _, c := range []struct {
+		v    []float64
+		ok   []bool
+		name string
+	}{{dt.employees, dt.employeesOK, "employees"}, {dt.amountAsOf, dt.amountAsOfOK, "amount_asof"},
+		{dt.probAsOf, dt.probAsOfOK, "probability_asof"}, {dt.amountCur, dt.amtCurOK, "amount_current"}} {
+		null := df.Null(c.name)
+		for k, v := range df.Float(c.name) {
+			c.v[idx[k]], c.ok[idx[k]] = v, !null[k]
+		}
+	}
+
+	q := store.Query("winprob/history.sql")
 	hf, err := r.QueryFrame(ctx, q, r.Named(q)...)
 	if err != nil {
-		return nil, fmt.Errorf("read stage history: %w", err)
+		return fmt.Errorf("read stage history: %w", err)
 	}
-	deal := hf.Int("deal")
 	dt.at = hf.Int("at_ms")
 	dt.sid = intsOf(hf.Int("sid"))
 	dt.position = intsOf(hf.Int("position"))
-	dt.kind = hf.String("kind")
+	dt.kind = make([]string, hf.N)
+	for k, sid := range dt.sid {
+		dt.kind[k] = "open"
+		if sid >= 0 {
+			dt.kind[k] = dt.stages[sid].kind
+		}
+	}
 	dt.prob, dt.probOK = floatCol(hf, "probability")
 	dt.amount, dt.amountOK = floatCol(hf, "amount_base")
 	dt.ecd = hf.Int("ecd_ms")
 	dt.ecdOK = notNull(hf.Null("ecd_ms"))
-	dt.start = make([]int, n+1)
-	for _, d := range deal {
+	for i := range dt.start {
+		dt.start[i] = 0
+	}
+	for _, d := range hf.Int("deal") {
 		dt.start[d+1]++
 	}
-	for i := 0; i < n; i++ {
+	for i := 0; i < dt.n; i++ {
 		dt.start[i+1] += dt.start[i]
 	}
-	dt.firstWon = make([]int64, n)
-	dt.accountWon = map[string][2]wonAt{}
-	dt.labelled = make([]bool, n)
-	dt.y = make([]float64, n)
-	for i := 0; i < n; i++ {
-		dt.firstWon[i] = noTime
-		for k := dt.start[i]; k < dt.start[i+1]; k++ {
-			if dt.amountOK[k] {
-				dt.amountHistory = true
-			}
-			if dt.kind[k] == "won" && dt.firstWon[i] == noTime {
-				dt.firstWon[i] = dt.at[k]
-			}
-		}
-		if t := dt.firstWon[i]; t != noTime && dt.account[i] != "" {
-			// keep the two earliest won deals per account, so "another deal
-			// of the account was won before t" is one comparison
-			w, seen := dt.accountWon[dt.account[i]]
-			cand := wonAt{t, i}
-			switch {
-			case !seen:
-				w = [2]wonAt{cand, {t: noTime, deal: -1}}
-			case before(cand, w[0]):
-				w[0], w[1] = cand, w[0]
-			case w[1].deal < 0 || before(cand, w[1]):
-				w[1] = cand
-			}
-			dt.accountWon[dt.account[i]] = w
-		}
-		switch dt.status[i] {
-		case "won":
-			dt.labelled[i], dt.y[i] = true, 1
-		case "lost":
-			dt.labelled[i] = true
-		}
-	}
-	return dt, nil
-}
 
-func before(a, b wonAt) bool { return a.t < b.t || (a.t == b.t && a.deal < b.deal) }
+	q = store.Query("winprob/won.sql")
+	wf, err := r.QueryFrame(ctx, q, r.Named(q)...)
+	if err != nil {
+		return fmt.Errorf("read won deals: %w", err)
+	}
+	acc, deal, t := wf.String("account_id"), wf.Int("i"), wf.Int("won_ms")
+	for k := range acc {
+		w := dt.accountWon[acc[k]]
+		if k == 0 || acc[k] != acc[k-1] {
+			w = [2]wonAt{{t[k], int(deal[k])}, {t: noTime, deal: -1}}
+		} else {
+			w[1] = wonAt{t[k], int(deal[k])}
+		}
+		dt.accountWon[acc[k]] = w
+	}
+
+	q = store.Query("winprob/amount_history.sql")
+	af, err := r.QueryFrame(ctx, q, r.Named(q)...)
+	if err != nil {
+		return fmt.Errorf("read stage history: %w", err)
+	}
+	dt.amountHistory = af.Bool("amount_history")[0]
+	return nil
+}
 
 func floatCol(fr *store.Frame, name string) ([]float64, []bool) {
 	return fr.Float(name), notNull(fr.Null(name))
@@ -299,11 +378,19 @@ func ceilDiv(a, b int64) int64 {
 	return (a + b - 1) / b
 }
 
-// buildSnapshots samples the weekly snapshots of every labelled deal up to
+// snapTime is one sampled snapshot: a deal and a time.
+type snapTime struct {
+	deal int
+	t    int64
+}
+
+// sampleSnapshots samples the weekly snapshots of every labelled deal up to
 // limit: each candidate is kept with the same probability, so the sample
 // has the same mix of stages, ages and deals as the full set of weekly
-// snapshots, with at most about max of them.
-func buildSnapshots(dt *dealTable, asOf, limit int64, opt Options) (snaps []snap, candidates int) {
+// snapshots, with at most about max of them. It needs only when each deal
+// was created and closed, so the deals' history is read for the sampled
+// deals alone.
+func sampleSnapshots(dt *dealTable, asOf, limit int64, opt Options) (times []snapTime, candidates int) {
 	step := int64(opt.SnapshotDays) * msPerDay
 	for i := 0; i < dt.n; i++ {
 		if dt.labelled[i] {
@@ -323,12 +410,22 @@ func buildSnapshots(dt *dealTable, asOf, limit int64, opt Options) (snaps []snap
 			if q < 1 && rng.Float64() >= q {
 				return
 			}
-			if s, ok := dt.features(i, t); ok {
-				snaps = append(snaps, s)
-			}
+			times = append(times, snapTime{i, t})
 		})
 	}
-	return snaps, candidates
+	return times, candidates
+}
+
+// snapshots computes the sampled snapshots' features, skipping those at
+// which the deal was not open.
+func snapshots(dt *dealTable, times []snapTime) []snap {
+	var snaps []snap
+	for _, st := range times {
+		if s, ok := dt.features(st.deal, st.t); ok {
+			snaps = append(snaps, s)
+		}
+	}
+	return snaps
 }
 
 // labelWindow returns, in ms, how long before a horizon a snapshot must lie

@@ -122,52 +122,55 @@ func (res *result) writeModel(ctx context.Context, r *store.Run) error {
 		add("fill", "log1p_amount", nan, nan, nan, nan, m.fz.amountFill, "value used when the amount is unknown")
 		add("fill", "log1p_employees", nan, nan, nan, nan, m.fz.empFill, "value used when the account size is unknown")
 		add("encoding", "prior", nan, nan, nan, nan, m.fz.prior, "training deal win rate; unknown owners and teams get its logit")
+		lv := res.dt.levels()
+		// the codes of the levels with a value in v (not NaN), by name
+		byName := func(c int, v []float64) []int {
+			var codes []int
+			for k, x := range v {
+				if !math.IsNaN(x) {
+					codes = append(codes, k)
+				}
+			}
+			sort.Slice(codes, func(a, b int) bool { return lv[c].names[codes[a]] < lv[c].names[codes[b]] })
+			return codes
+		}
 		for _, e := range []struct {
 			prefix string
-			enc    map[string]float64
-			n      map[string]int
-		}{{"owner", m.fz.ownerEnc, m.fz.ownerN}, {"team", m.fz.teamEnc, m.fz.teamN}} {
-			keys := make([]string, 0, len(e.enc))
-			for k := range e.enc {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				add("encoding", e.prefix+"="+k, nan, nan, nan, float64(e.n[k]), e.enc[k], "x = training deals, y = logit of the shrunk win rate")
+			cat    int
+			enc    []float64
+			n      []int
+		}{{"owner", catOwner, m.fz.ownerEnc, m.fz.ownerN}, {"team", catTeam, m.fz.teamEnc, m.fz.teamN}} {
+			for _, k := range byName(e.cat, e.enc) {
+				add("encoding", e.prefix+"="+lv[e.cat].names[k], nan, nan, nan, float64(e.n[k]), e.enc[k], "x = training deals, y = logit of the shrunk win rate")
 			}
 		}
 		// The rest of what the features are computed from, so a score can
 		// be rebuilt from this table and the deal's history alone.
-		tks := make([]teamStageKey, 0, len(m.fz.teamStage))
-		for k := range m.fz.teamStage {
-			tks = append(tks, k)
-		}
-		sort.Slice(tks, func(a, b int) bool {
-			if tks[a].team != tks[b].team {
-				return tks[a].team < tks[b].team
+		nS := len(m.fz.stageRate)
+		teams := make([]float64, len(lv[catTeam].names))
+		for tk, v := range m.fz.teamStage {
+			if !math.IsNaN(v) {
+				teams[tk/nS] = 1
+			} else if teams[tk/nS] == 0 {
+				teams[tk/nS] = math.NaN()
 			}
-			return tks[a].sid < tks[b].sid
-		})
-		for _, k := range tks {
-			add("encoding", "team_stage="+k.team+"|"+stageName(res.dt, k.sid), nan, nan, nan, nan, m.fz.teamStage[k],
-				"team_stage_win_logit of the team's deals in the stage: logit((wins + 100 r_s) / (n + 100)) over its training snapshots")
 		}
-		fsids := make([]int, 0, len(m.fz.stageRate))
-		for s := range m.fz.stageRate {
-			fsids = append(fsids, s)
+		for _, t := range byName(catTeam, teams) {
+			for si := 0; si < nS; si++ {
+				if v := m.fz.teamStage[t*nS+si]; !math.IsNaN(v) {
+					add("encoding", "team_stage="+lv[catTeam].names[t]+"|"+stageName(res.dt, si-1), nan, nan, nan, nan, v,
+						"team_stage_win_logit of the team's deals in the stage: logit((wins + 100 r_s) / (n + 100)) over its training snapshots")
+				}
+			}
 		}
-		sort.Ints(fsids)
-		for _, s := range fsids {
-			add("encoding", "stage_rate="+stageName(res.dt, s), nan, nan, nan, nan, m.fz.stageRate[s],
-				"r_s = (wins_s + 20 prior) / (n_s + 20); team_stage_win_logit = logit(r_s) (clipped to 0.001..0.999) for a team not seen in the stage, logit(prior) for an unseen stage")
+		for si, v := range m.fz.stageRate {
+			if !math.IsNaN(v) {
+				add("encoding", "stage_rate="+stageName(res.dt, si-1), nan, nan, nan, nan, v,
+					"r_s = (wins_s + 20 prior) / (n_s + 20); team_stage_win_logit = logit(r_s) (clipped to 0.001..0.999) for a team not seen in the stage, logit(prior) for an unseen stage")
+			}
 		}
-		owners := make([]string, 0, len(m.fz.repShift))
-		for o := range m.fz.repShift {
-			owners = append(owners, o)
-		}
-		sort.Strings(owners)
-		for _, o := range owners {
-			add("encoding", "rep_shift="+o, nan, nan, nan, nan, m.fz.repShift[o],
+		for _, o := range byName(catOwner, m.fz.repShift) {
+			add("encoding", "rep_shift="+lv[catOwner].names[o], nan, nan, nan, nan, m.fz.repShift[o],
 				"rep_logit_adjusted = logit(stated clipped to 0.01..0.99) - y, y the owner's shrunk shift logit(mean stated) - logit(observed)")
 		}
 		add("encoding", "rep_shift", nan, nan, nan, nan, m.fz.repShiftAll, "the shift of all owners together, used for an owner without one")

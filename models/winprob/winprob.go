@@ -102,19 +102,48 @@ var Tables = []string{"deal_scores", "model_metrics", "calibration_bins", "rep_c
 // time split, refits the model on every labelled snapshot and scores the
 // deals open at the as-of date.
 func Run(ctx context.Context, r *store.Run, opt Options) error {
+	_, err := run(ctx, r, opt)
+	return err
+}
+
+// run is Run, returning the result too.
+func run(ctx context.Context, r *store.Run, opt Options) (res *result, err error) {
 	opt = opt.withDefaults()
 	if err := r.Exec(ctx, store.Query("winprob/create.sql"), nil); err != nil {
-		return fmt.Errorf("create winprob tables: %w", err)
+		return nil, fmt.Errorf("create winprob tables: %w", err)
 	}
-	dt, err := load(ctx, r)
+	defer func() {
+		if derr := r.Exec(ctx, store.Query("winprob/drop.sql"), nil); derr != nil && err == nil {
+			err = fmt.Errorf("drop winprob's temporary tables: %w", derr)
+		}
+	}()
+	dt, err := loadDeals(ctx, r)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	res, err := compute(dt, r.AsOf, opt)
+	// the snapshots are sampled first, so that only the sampled deals and
+	// the open ones (to score) are read in full
+	pl := plan(dt, r.AsOf, opt)
+	need := make([]bool, dt.n)
+	for _, st := range pl.times {
+		need[st.deal] = true
+	}
+	for i, s := range dt.status {
+		if s == "open" {
+			need[i] = true
+		}
+	}
+	if err := loadDetails(ctx, r, dt, need); err != nil {
+		return nil, err
+	}
+	res, err = computePlanned(dt, pl, r.AsOf, opt)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return res.write(ctx, r)
+	if res.reps, err = repCalibration(ctx, r, pl.asOf-pl.window, opt); err != nil {
+		return nil, err
+	}
+	return res, res.write(ctx, r)
 }
 
 // result is everything Run writes.
@@ -140,11 +169,30 @@ type scoreRow struct {
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
-func compute(dt *dealTable, asOfTime time.Time, opt Options) (*result, error) {
+// snapshotPlan is the label window and the sampled snapshot times.
+type snapshotPlan struct {
+	asOf, window int64 // ms
+	times        []snapTime
+	candidates   int
+}
+
+func plan(dt *dealTable, asOfTime time.Time, opt Options) snapshotPlan {
 	asOf := ms(asOfTime)
-	res := &result{dt: dt}
 	window := labelWindow(dt, asOf, opt)
-	snaps, candidates := buildSnapshots(dt, asOf, asOf-window, opt)
+	times, candidates := sampleSnapshots(dt, asOf, asOf-window, opt)
+	return snapshotPlan{asOf, window, times, candidates}
+}
+
+// compute fits, evaluates and scores on a deal table read in full (rep
+// calibration aside: that is SQL, in run).
+func compute(dt *dealTable, asOfTime time.Time, opt Options) (*result, error) {
+	return computePlanned(dt, plan(dt, asOfTime, opt), asOfTime, opt)
+}
+
+func computePlanned(dt *dealTable, pl snapshotPlan, asOfTime time.Time, opt Options) (*result, error) {
+	asOf, window, candidates := pl.asOf, pl.window, pl.candidates
+	res := &result{dt: dt}
+	snaps := snapshots(dt, pl.times)
 
 	// time split: the last TestFraction of the span from the first close
 	// to the as-of date holds the test deals
@@ -184,7 +232,6 @@ func compute(dt *dealTable, asOfTime time.Time, opt Options) (*result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fit final model: %w", err)
 	}
-	res.reps = repCalibration(dt, asOf-window, opt)
 	res.setting = [][2]string{
 		{"snapshot_days", fmt.Sprint(opt.SnapshotDays)},
 		{"label_window_days", fmt.Sprintf("%.1f", float64(window)/float64(msPerDay))},
