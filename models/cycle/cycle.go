@@ -85,7 +85,7 @@ func Run(ctx context.Context, r *store.Run, opt Options) error {
 	if err := runStages(ctx, r, opt); err != nil {
 		return err
 	}
-	return r.Exec(ctx, "DROP TABLE IF EXISTS cycle_obs;\nDROP TABLE IF EXISTS cycle_visits;\nDROP TABLE IF EXISTS cycle_stage_threshold;", nil)
+	return r.Exec(ctx, "DROP TABLE IF EXISTS cycle_obs;\nDROP TABLE IF EXISTS cycle_groups;\nDROP TABLE IF EXISTS cycle_stage_groups;\nDROP TABLE IF EXISTS cycle_stage_threshold;", nil)
 }
 
 type segment struct {
