@@ -85,7 +85,7 @@ func Run(ctx context.Context, r *store.Run, opt Options) error {
 	if err := runStages(ctx, r, opt); err != nil {
 		return err
 	}
-	return r.Exec(ctx, "DROP TABLE IF EXISTS cycle_obs;\nDROP TABLE IF EXISTS cycle_visits;\nDROP TABLE IF EXISTS cycle_stage_threshold;", nil)
+	return r.Exec(ctx, "DROP TABLE IF EXISTS cycle_obs;\nDROP TABLE IF EXISTS cycle_groups;\nDROP TABLE IF EXISTS cycle_stage_groups;\nDROP TABLE IF EXISTS cycle_stage_threshold;", nil)
 }
 
 type segment struct {
@@ -93,6 +93,13 @@ type segment struct {
 	n, won, lost, open         int64
 	naive                      [3][2]float64 // any, won, lost x mean, median
 }
+
+// Outcome codes of cycle/times.sql.
+const (
+	censored int8 = iota
+	wonCode
+	lostCode
+)
 
 func runCycle(ctx context.Context, r *store.Run, opt Options) error {
 	if err := r.Exec(ctx, store.Query("cycle/observations.sql"), nil); err != nil {
@@ -104,20 +111,13 @@ func runCycle(ctx context.Context, r *store.Run, opt Options) error {
 	}
 	segs := make([]segment, g.N)
 	for i := range segs {
-		s := &segs[i]
-		s.pipeline, s.segType, s.segment = g.String("pipeline")[i], g.String("segment_type")[i], g.String("segment")[i]
-		s.n, s.won, s.lost, s.open = g.Int("n")[i], g.Int("won")[i], g.Int("lost")[i], g.Int("open")[i]
-		for k, o := range []string{"any", "won", "lost"} {
-			s.naive[k][0] = nullable(g, "naive_mean_"+o, i)
-			s.naive[k][1] = nullable(g, "naive_median_"+o, i)
-		}
+		segs[i] = segment{pipeline: g.String("pipeline")[i], segType: g.String("segment_type")[i], segment: g.String("segment")[i]}
 	}
 	f, err := r.QueryFrame(ctx, store.Query("cycle/times.sql"))
 	if err != nil {
 		return fmt.Errorf("cycle times: %w", err)
 	}
-	gid, days := f.Int("gid"), f.Float("days")
-	won, lost, cens := f.Float("won"), f.Float("lost"), f.Float("censored")
+	start, days, outcome := bySegment(len(segs), f)
 
 	surv := newTable("cycle_survival",
 		col{"pipeline", "VARCHAR"}, col{"segment_type", "VARCHAR"}, col{"segment", "VARCHAR"}, col{"outcome", "VARCHAR"},
@@ -131,18 +131,18 @@ func runCycle(ctx context.Context, r *store.Run, opt Options) error {
 		col{"p90_days", "DOUBLE"}, col{"p90_lo", "DOUBLE"}, col{"p90_hi", "DOUBLE"},
 		col{"naive_mean_days", "DOUBLE"}, col{"naive_median_days", "DOUBLE"}, col{"note", "VARCHAR"})
 	zz := z(opt.Confidence)
-	for lo := 0; lo < f.N; {
-		hi := lo
-		for hi < f.N && gid[hi] == gid[lo] {
-			hi++
+	var buf naiveBuf
+	for gi := range segs {
+		lo, hi := start[gi], start[gi+1]
+		if lo == hi {
+			continue
 		}
-		s := segs[gid[lo]]
-		t := days[lo:hi]
-		km := stats.KaplanMeier(t, addF(won[lo:hi], lost[lo:hi]), cens[lo:hi])
-		aj := stats.AalenJohansen(t, [][]float64{won[lo:hi], lost[lo:hi]}, cens[lo:hi])
-		writeCurves(surv, s, km, aj, opt, zz)
-		writeSummary(sum, s, km, aj, zz)
-		lo = hi
+		s := &segs[gi]
+		t, won, lost, cens := s.count(days[lo:hi], outcome[lo:hi], &buf)
+		km := stats.KaplanMeier(t, addF(won, lost), cens)
+		aj := stats.AalenJohansen(t, [][]float64{won, lost}, cens)
+		writeCurves(surv, *s, km, aj, opt, zz)
+		writeSummary(sum, *s, km, aj, zz)
 	}
 	if err := surv.write(ctx, r); err != nil {
 		return err
@@ -150,11 +150,98 @@ func runCycle(ctx context.Context, r *store.Run, opt Options) error {
 	return sum.write(ctx, r)
 }
 
-func nullable(f *store.Frame, name string, i int) float64 {
-	if f.Null(name)[i] {
+// bySegment splits the deals of cycle/times.sql (in time order) into the
+// segments they belong to, by a counting sort on the segment: the
+// observations of segment g are days[start[g]:start[g+1]] with their
+// outcomes, still in time order.
+func bySegment(nSeg int, f *store.Frame) (start []int, days []float64, outcome []int8) {
+	gids := [][]int64{f.Int("g_all"), f.Int("g_deal_type"), f.Int("g_cohort"), f.Int("g_owner"), f.Int("g_team")}
+	t, o := f.Float("days"), f.Int("outcome")
+	start = make([]int, nSeg+1)
+	for _, g := range gids {
+		for _, x := range g {
+			start[x+1]++
+		}
+	}
+	for i := 1; i <= nSeg; i++ {
+		start[i] += start[i-1]
+	}
+	next := append([]int(nil), start[:nSeg]...)
+	days = make([]float64, start[nSeg])
+	outcome = make([]int8, start[nSeg])
+	for i := range t {
+		for _, g := range gids {
+			p := next[g[i]]
+			days[p], outcome[p] = t[i], int8(o[i])
+			next[g[i]]++
+		}
+	}
+	return start, days, outcome
+}
+
+// naiveBuf holds the closed deals' times of one segment (any, won, lost).
+type naiveBuf [3][]float64
+
+// count sets the segment's counts and naive (closed-only) statistics from
+// its observations in time order, and returns the distinct times with
+// their won, lost and censored counts.
+func (s *segment) count(days []float64, outcome []int8, buf *naiveBuf) (t, won, lost, cens []float64) {
+	for k := range buf {
+		buf[k] = buf[k][:0]
+	}
+	for i, d := range days {
+		if len(t) == 0 || d != t[len(t)-1] {
+			t = append(t, d)
+			won, lost, cens = append(won, 0), append(lost, 0), append(cens, 0)
+		}
+		j := len(t) - 1
+		switch outcome[i] {
+		case wonCode:
+			won[j]++
+			s.won++
+			buf[0], buf[1] = append(buf[0], d), append(buf[1], d)
+		case lostCode:
+			lost[j]++
+			s.lost++
+			buf[0], buf[2] = append(buf[0], d), append(buf[2], d)
+		default:
+			cens[j]++
+			s.open++
+		}
+	}
+	s.n = int64(len(days))
+	for k, x := range buf {
+		s.naive[k] = [2]float64{mean(x), medianSorted(x)}
+	}
+	return t, won, lost, cens
+}
+
+// mean is NaN (NULL) for no values, as SQL's avg.
+func mean(x []float64) float64 {
+	if len(x) == 0 {
 		return nan
 	}
-	return f.Float(name)[i]
+	sum := 0.0
+	for _, v := range x {
+		sum += v
+	}
+	return sum / float64(len(x))
+}
+
+// medianSorted is SQL's median of sorted values: the mean of the two
+// middle ones for an even count (interpolated as DuckDB does), NaN (NULL)
+// for none.
+func medianSorted(x []float64) float64 {
+	if len(x) == 0 {
+		return nan
+	}
+	rn := float64(len(x)-1) * 0.5
+	lo, hi := math.Floor(rn), math.Ceil(rn)
+	if lo == hi {
+		return x[int(lo)]
+	}
+	a, b := x[int(lo)], x[int(hi)]
+	return a + (b-a)*(rn-lo)
 }
 
 func addF(a, b []float64) []float64 {
@@ -177,30 +264,52 @@ func writeCurves(t *table, s segment, km *stats.KM, aj *stats.CIF, opt Options, 
 	step := float64(opt.SurvivalStepDays)
 	last := math.Min(float64(opt.SurvivalHorizonDays), math.Ceil(km.T[len(km.T)-1]/step)*step)
 	n := km.N()
-	// Cumulative counts up to each grid point, by one forward pass.
+	outcomes := [3]string{"any", "won", "lost"}
+	// One forward pass: j counts the times <= g, so the curves are read at
+	// index j-1; the bands change only when j does.
 	j := 0
 	gone := 0.0 // deals closed or censored through the previous grid point
+	var band [3][2]float64
+	bandAt := -2
 	for g := 0.0; g <= last; g += step {
 		atRisk := n - gone
-		var dWon, dLost, out float64
+		var d [3]float64 // any, won, lost
+		var out float64
 		for j < len(km.T) && km.T[j] <= g {
-			dWon += aj.Events[0][j]
-			dLost += aj.Events[1][j]
+			d[1] += aj.Events[0][j]
+			d[2] += aj.Events[1][j]
 			out += km.Events[j] + km.Censored[j]
 			j++
 		}
-		dAny := dWon + dLost
-		sv, i := km.At(g)
-		lo, hi := km.CI(i, zz)
-		t.row(s.pipeline, s.segType, s.segment, "any", int64(g), int64(atRisk), int64(dAny), sv, nan, lo, hi)
-		for k, o := range []string{"won", "lost"} {
-			fv, i := aj.At(k, g)
-			lo, hi := aj.CI(k, i, zz)
-			d := dWon
-			if k == 1 {
-				d = dLost
+		d[0] = d[1] + d[2]
+		i := j - 1
+		if i != bandAt {
+			band[0][0], band[0][1] = km.CI(i, zz)
+			band[1][0], band[1][1] = aj.CI(0, i, zz)
+			band[2][0], band[2][1] = aj.CI(1, i, zz)
+			bandAt = i
+		}
+		sv, fv := 1.0, [2]float64{}
+		if i >= 0 {
+			sv, fv = km.S[i], [2]float64{aj.F[0][i], aj.F[1][i]}
+		}
+		for k, o := range outcomes {
+			t.str(0, s.pipeline)
+			t.str(1, s.segType)
+			t.str(2, s.segment)
+			t.str(3, o)
+			t.int(4, int64(g))
+			t.int(5, int64(atRisk))
+			t.int(6, int64(d[k]))
+			if k == 0 {
+				t.float(7, sv)
+				t.float(8, nan)
+			} else {
+				t.float(7, nan)
+				t.float(8, fv[k-1])
 			}
-			t.row(s.pipeline, s.segType, s.segment, o, int64(g), int64(atRisk), int64(d), nan, fv, lo, hi)
+			t.float(9, band[k][0])
+			t.float(10, band[k][1])
 		}
 		gone += out
 	}
@@ -212,10 +321,11 @@ func writeSummary(t *table, s segment, km *stats.KM, aj *stats.CIF, zz float64) 
 	// any: quantiles of the time to close (won or lost) from Kaplan-Meier.
 	vals := []any{s.pipeline, s.segType, s.segment, "any", s.n, s.won + s.lost, s.open, 1 - last(km.S)}
 	var missing []string
-	for _, p := range qs {
+	cis := km.QuantileCIs(qs, zz)
+	for i, p := range qs {
 		q, ok := km.Quantile(p)
-		lo, hi, okLo, okHi := km.QuantileCI(p, zz)
-		vals = append(vals, orNaN(q, ok), orNaN(lo, okLo), orNaN(hi, okHi))
+		ci := cis[i]
+		vals = append(vals, orNaN(q, ok), orNaN(ci.Lo, ci.OkLo), orNaN(ci.Hi, ci.OkHi))
 		if !ok {
 			missing = append(missing, fmt.Sprintf("P%.0f", p*100))
 		}
@@ -236,9 +346,8 @@ func writeSummary(t *table, s segment, km *stats.KM, aj *stats.CIF, zz float64) 
 		}
 		vals := []any{s.pipeline, s.segType, s.segment, o, s.n, ev, s.open, aj.Plateau(k)}
 		note := ""
-		for _, p := range qs {
-			q, lo, hi, ok, okLo, okHi := aj.ConditionalQuantile(k, p, zz)
-			vals = append(vals, orNaN(q, ok), orNaN(lo, okLo), orNaN(hi, okHi))
+		for _, q := range aj.ConditionalQuantiles(k, qs, zz) {
+			vals = append(vals, orNaN(q.Q, q.Ok), orNaN(q.Lo, q.OkLo), orNaN(q.Hi, q.OkHi))
 		}
 		if ev == 0 {
 			note = "no deal " + o + ": no time to " + o

@@ -72,6 +72,21 @@ func (t *table) row(vals ...any) {
 	}
 }
 
+// str, int and float append one value to column i (NaN, Inf: NULL), for
+// the large tables where row's boxing would cost.
+func (t *table) str(i int, v string) { t.b.Field(i).(*array.StringBuilder).Append(v) }
+
+func (t *table) int(i int, v int64) { t.b.Field(i).(*array.Int64Builder).Append(v) }
+
+func (t *table) float(i int, v float64) {
+	fb := t.b.Field(i).(*array.Float64Builder)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		fb.AppendNull()
+	} else {
+		fb.Append(v)
+	}
+}
+
 // write (re)creates the table and appends the rows, stamped with the run.
 func (t *table) write(ctx context.Context, r *store.Run) error {
 	defer t.b.Release()

@@ -128,23 +128,48 @@ func (cf *CIF) Plateau(k int) float64 {
 // band's upper curve, resp. lower curve, reaches p * plateau); they ignore
 // the plateau's own uncertainty. ok false: no event of cause k.
 func (cf *CIF) ConditionalQuantile(k int, p, z float64) (q, lo, hi float64, ok, okLo, okHi bool) {
-	q, lo, hi = math.NaN(), math.NaN(), math.NaN()
+	r := cf.ConditionalQuantiles(k, []float64{p}, z)[0]
+	return r.Q, r.Lo, r.Hi, r.Ok, r.OkLo, r.OkHi
+}
+
+// Quantile is a quantile with its confidence interval; a value the data do
+// not reach is NaN with its ok false.
+type Quantile struct {
+	Q, Lo, Hi      float64
+	Ok, OkLo, OkHi bool
+}
+
+// ConditionalQuantiles returns ConditionalQuantile of each p, in one walk
+// of the curve that computes the pointwise band once per time for all.
+func (cf *CIF) ConditionalQuantiles(k int, ps []float64, z float64) []Quantile {
+	out := make([]Quantile, len(ps))
+	for j := range out {
+		out[j].Q, out[j].Lo, out[j].Hi = math.NaN(), math.NaN(), math.NaN()
+	}
 	pl := cf.Plateau(k)
 	if pl <= 0 {
-		return q, lo, hi, false, false, false
+		return out
 	}
-	level := p * pl
-	for i := range cf.T {
+	left := len(ps)
+	for i := 0; i < len(cf.T) && left > 0; i++ {
 		l, h := cf.CI(k, i, z)
-		if !okLo && h >= level-eps {
-			lo, okLo = cf.T[i], true
-		}
-		if !ok && cf.F[k][i] >= level-eps {
-			q, ok = cf.T[i], true
-		}
-		if l >= level-eps {
-			return q, lo, cf.T[i], ok, okLo, true
+		for j, p := range ps {
+			r := &out[j]
+			if r.OkHi {
+				continue
+			}
+			level := p * pl
+			if !r.OkLo && h >= level-eps {
+				r.Lo, r.OkLo = cf.T[i], true
+			}
+			if !r.Ok && cf.F[k][i] >= level-eps {
+				r.Q, r.Ok = cf.T[i], true
+			}
+			if l >= level-eps {
+				r.Hi, r.OkHi = cf.T[i], true
+				left--
+			}
 		}
 	}
-	return q, lo, hi, ok, okLo, okHi
+	return out
 }

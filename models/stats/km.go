@@ -155,16 +155,41 @@ func firstBelow(t, s []float64, level float64) (float64, bool) {
 // upper curve does. An unreached limit reports ok false (upper limits often
 // are: the data do not rule out a longer time).
 func (k *KM) QuantileCI(p, z float64) (lo, hi float64, okLo, okHi bool) {
-	level := 1 - p
-	lo, hi = math.NaN(), math.NaN()
-	for i := range k.T {
+	r := k.QuantileCIs([]float64{p}, z)[0]
+	return r.Lo, r.Hi, r.OkLo, r.OkHi
+}
+
+// Interval is a confidence interval of a quantile; a limit the data do not
+// reach is NaN with its ok false.
+type Interval struct {
+	Lo, Hi     float64
+	OkLo, OkHi bool
+}
+
+// QuantileCIs returns QuantileCI of each p, in one walk of the curve that
+// computes the pointwise band once per time for all of them.
+func (k *KM) QuantileCIs(ps []float64, z float64) []Interval {
+	out := make([]Interval, len(ps))
+	for j := range out {
+		out[j].Lo, out[j].Hi = math.NaN(), math.NaN()
+	}
+	left := len(ps)
+	for i := 0; i < len(k.T) && left > 0; i++ {
 		l, h := k.CI(i, z)
-		if !okLo && l <= level+eps {
-			lo, okLo = k.T[i], true
-		}
-		if h <= level+eps {
-			return lo, k.T[i], okLo, true
+		for j, p := range ps {
+			r := &out[j]
+			if r.OkHi {
+				continue
+			}
+			level := 1 - p
+			if !r.OkLo && l <= level+eps {
+				r.Lo, r.OkLo = k.T[i], true
+			}
+			if h <= level+eps {
+				r.Hi, r.OkHi = k.T[i], true
+				left--
+			}
 		}
 	}
-	return lo, hi, okLo, false
+	return out
 }
