@@ -150,22 +150,25 @@ func (cf *CIF) ConditionalQuantiles(k int, ps []float64, z float64) []Quantile {
 	if pl <= 0 {
 		return out
 	}
+	levels := make([]level, len(ps))
+	for j, p := range ps {
+		levels[j] = newLevel(p*pl - eps)
+	}
 	left := len(ps)
 	for i := 0; i < len(cf.T) && left > 0; i++ {
-		l, h := cf.CI(k, i, z)
-		for j, p := range ps {
+		b := cf.band(k, i, z)
+		for j, l := range levels {
 			r := &out[j]
 			if r.OkHi {
 				continue
 			}
-			level := p * pl
-			if !r.OkLo && h >= level-eps {
+			if !r.OkLo && b.hiAtLeast(l) {
 				r.Lo, r.OkLo = cf.T[i], true
 			}
-			if !r.Ok && cf.F[k][i] >= level-eps {
+			if !r.Ok && cf.F[k][i] >= l.v {
 				r.Q, r.Ok = cf.T[i], true
 			}
-			if l >= level-eps {
+			if b.loAtLeast(l) {
 				r.Hi, r.OkHi = cf.T[i], true
 				left--
 			}

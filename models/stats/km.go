@@ -173,19 +173,22 @@ func (k *KM) QuantileCIs(ps []float64, z float64) []Interval {
 	for j := range out {
 		out[j].Lo, out[j].Hi = math.NaN(), math.NaN()
 	}
+	levels := make([]level, len(ps))
+	for j, p := range ps {
+		levels[j] = newLevel(1 - p + eps)
+	}
 	left := len(ps)
 	for i := 0; i < len(k.T) && left > 0; i++ {
-		l, h := k.CI(i, z)
-		for j, p := range ps {
+		b := k.band(i, z)
+		for j, l := range levels {
 			r := &out[j]
 			if r.OkHi {
 				continue
 			}
-			level := 1 - p
-			if !r.OkLo && l <= level+eps {
+			if !r.OkLo && b.loAtMost(l) {
 				r.Lo, r.OkLo = k.T[i], true
 			}
-			if h <= level+eps {
+			if b.hiAtMost(l) {
 				r.Hi, r.OkHi = k.T[i], true
 				left--
 			}

@@ -2,6 +2,7 @@ package stats
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -106,4 +107,83 @@ func TestWeightedQuantile(t *testing.T) {
 	if q := WeightedQuantile(nil, nil, 0.5); !math.IsNaN(q) {
 		t.Errorf("empty: %v", q)
 	}
+}
+
+// TestQuantileWalksMatchCI checks the one-walk quantile intervals (which
+// compare the band on the log scale) against the direct definition: walk
+// the curve once per quantile and compare the limits CI returns.
+func TestQuantileWalksMatchCI(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	ps := []float64{0.1, 0.5, 0.75, 0.9, 0.99}
+	for trial := 0; trial < 400; trial++ {
+		n := 1 + rng.IntN(300)
+		time := make([]float64, n)
+		cause := make([]int, n)
+		for i := range time {
+			time[i] = math.Floor(rng.ExpFloat64()*50) / 4 // ties
+			cause[i] = rng.IntN(3)                        // 0 censored, 1 won, 2 lost
+			if trial%4 == 0 && rng.IntN(2) == 0 {
+				cause[i] = 0 // heavy censoring
+			}
+		}
+		tt, d, c := Aggregate(time, func(i int) int { return cause[i] }, 2)
+		all := make([]float64, len(tt))
+		for j := range all {
+			all[j] = d[0][j] + d[1][j]
+		}
+		z := []float64{1.96, 1.644854, 2.575829}[trial%3]
+		km := KaplanMeier(tt, all, c)
+		got := km.QuantileCIs(ps, z)
+		for j, p := range ps {
+			want := Interval{Lo: math.NaN(), Hi: math.NaN()}
+			for i := range km.T {
+				l, h := km.CI(i, z)
+				if !want.OkLo && l <= 1-p+eps {
+					want.Lo, want.OkLo = km.T[i], true
+				}
+				if h <= 1-p+eps {
+					want.Hi, want.OkHi = km.T[i], true
+					break
+				}
+			}
+			if !sameInterval(got[j], want) {
+				t.Fatalf("trial %d KM p %v: %+v, want %+v", trial, p, got[j], want)
+			}
+		}
+		cf := AalenJohansen(tt, d, c)
+		for k := range d {
+			got := cf.ConditionalQuantiles(k, ps, z)
+			for j, p := range ps {
+				want := Quantile{Q: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
+				if pl := cf.Plateau(k); pl > 0 {
+					for i := range cf.T {
+						l, h := cf.CI(k, i, z)
+						if !want.OkLo && h >= p*pl-eps {
+							want.Lo, want.OkLo = cf.T[i], true
+						}
+						if !want.Ok && cf.F[k][i] >= p*pl-eps {
+							want.Q, want.Ok = cf.T[i], true
+						}
+						if l >= p*pl-eps {
+							want.Hi, want.OkHi = cf.T[i], true
+							break
+						}
+					}
+				}
+				if !sameQuantile(got[j], want) {
+					t.Fatalf("trial %d AJ cause %d p %v: %+v, want %+v", trial, k, p, got[j], want)
+				}
+			}
+		}
+	}
+}
+
+func same(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNaN(b)) }
+
+func sameInterval(a, b Interval) bool {
+	return same(a.Lo, b.Lo) && same(a.Hi, b.Hi) && a.OkLo == b.OkLo && a.OkHi == b.OkHi
+}
+
+func sameQuantile(a, b Quantile) bool {
+	return same(a.Q, b.Q) && same(a.Lo, b.Lo) && same(a.Hi, b.Hi) && a.Ok == b.Ok && a.OkLo == b.OkLo && a.OkHi == b.OkHi
 }
