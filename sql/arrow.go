@@ -15,6 +15,9 @@ import (
 
 var viewSeq atomic.Int64
 
+// appendSlice is the size of the pieces Append hands DuckDB: one row group.
+const appendSlice = 122880
+
 // Append inserts the rows of rec into table (columns matched by name) by
 // registering the batch as an Arrow view: the columnar bridge from Go to
 // DuckDB, never row-by-row INSERTs.
@@ -22,7 +25,15 @@ func (c *Conn) Append(ctx context.Context, table string, rec arrow.RecordBatch) 
 	if rec.NumRows() == 0 {
 		return nil
 	}
-	rdr, err := array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
+	// Slices of appendSlice rows let DuckDB's Arrow scan convert and insert
+	// on every thread; one large batch is read by one thread.
+	var parts []arrow.RecordBatch
+	for lo := int64(0); lo < rec.NumRows(); lo += appendSlice {
+		part := rec.NewSlice(lo, min(lo+appendSlice, rec.NumRows()))
+		defer part.Release()
+		parts = append(parts, part)
+	}
+	rdr, err := array.NewRecordReader(rec.Schema(), parts)
 	if err != nil {
 		return fmt.Errorf("append to %s: %w", table, err)
 	}
