@@ -390,6 +390,19 @@ func (l *loader) deal(ctx context.Context, v *rowValues, ra *Recognised) error {
 	return b.done(ctx)
 }
 
+// reserveDeals makes room for n more deals.
+func (l *loader) reserveDeals(n int) {
+	if n <= cap(l.dealList)-len(l.dealList) {
+		return
+	}
+	list := make([]dealState, len(l.dealList), len(l.dealList)+n)
+	copy(list, l.dealList)
+	l.dealList = list
+	if len(l.deals) == 0 {
+		l.deals = make(map[string]int32, n)
+	}
+}
+
 // dealIndex finds a loaded deal. History and activity files list a deal's
 // rows together, so the last deal found is usually the one asked for again:
 // a string compare instead of a look-up in a map of a million.

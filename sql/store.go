@@ -218,3 +218,22 @@ func (c *Conn) raw(fn func(dc driver.Conn) error) error {
 		return fn(d)
 	})
 }
+
+// LimitThreads sets DuckDB's worker threads to n (a database-wide setting)
+// and returns a function that puts back the number it had. For stretches
+// where Go does most of the work and hands DuckDB batches from one
+// goroutine: a second DuckDB thread finds little to do and spins waiting
+// for it, on the cores Go needs.
+func (c *Conn) LimitThreads(ctx context.Context, n int) (restore func() error, err error) {
+	var was int
+	if err := c.QueryRowContext(ctx, "SELECT current_setting('threads')::INTEGER").Scan(&was); err != nil {
+		return nil, fmt.Errorf("threads: %w", err)
+	}
+	if _, err := c.ExecContext(ctx, fmt.Sprintf("SET threads = %d", n)); err != nil {
+		return nil, fmt.Errorf("threads: %w", err)
+	}
+	return func() error {
+		_, err := c.ExecContext(context.Background(), fmt.Sprintf("SET threads = %d", was))
+		return err
+	}, nil
+}
