@@ -223,15 +223,15 @@ func normaliseDealType(s string) (string, bool) {
 // loader checks it against the rows before it and loads it (addDeal).
 type dealRow struct {
 	id, acct, cur, status, entry, dealType string
-	pipe                                  *pipelineIndex
-	st                                    stageRef
-	rate, amount, list, prob              float64
-	created, closed, ecd                  time.Time
-	name, owner, team, fc, lr, src        string
-	hasAcct, hasAmount, hasList, hasProb  bool
-	hasClosed, hasECD, hasType            bool
-	hasName, hasOwner, hasTeam            bool
-	hasFC, hasLR, hasSrc                  bool
+	pipe                                   *pipelineIndex
+	st                                     stageRef
+	rate, amount, list, prob               float64
+	created, closed, ecd                   time.Time
+	name, owner, team, fc, lr, src         string
+	hasAcct, hasAmount, hasList, hasProb   bool
+	hasClosed, hasECD, hasType             bool
+	hasName, hasOwner, hasTeam             bool
+	hasFC, hasLR, hasSrc                   bool
 }
 
 // parser reads and checks one row at a time on its own: everything but
