@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 
 	"github.com/pipecast/pipecast/models/stats"
 	store "github.com/pipecast/pipecast/sql"
@@ -131,23 +133,69 @@ func runCycle(ctx context.Context, r *store.Run, opt Options) error {
 		col{"p90_days", "DOUBLE"}, col{"p90_lo", "DOUBLE"}, col{"p90_hi", "DOUBLE"},
 		col{"naive_mean_days", "DOUBLE"}, col{"naive_median_days", "DOUBLE"}, col{"note", "VARCHAR"})
 	zz := z(opt.Confidence)
-	var buf naiveBuf
-	for gi := range segs {
+	fitSegments(segs, func(gi int, buf *naiveBuf) *fit {
 		lo, hi := start[gi], start[gi+1]
 		if lo == hi {
-			continue
+			return nil
 		}
 		s := &segs[gi]
-		t, won, lost, cens := s.count(days[lo:hi], outcome[lo:hi], &buf)
+		t, won, lost, cens := s.count(days[lo:hi], outcome[lo:hi], buf)
 		km := stats.KaplanMeier(t, addF(won, lost), cens)
 		aj := stats.AalenJohansen(t, [][]float64{won, lost}, cens)
-		writeCurves(surv, *s, km, aj, opt, zz)
-		writeSummary(sum, *s, km, aj, zz)
-	}
+		return &fit{km: km, aj: aj, summary: summaryRows(*s, km, aj, zz)}
+	}, func(gi int, f *fit) {
+		writeCurves(surv, segs[gi], f.km, f.aj, opt, zz)
+		for _, row := range f.summary {
+			sum.row(row...)
+		}
+	})
 	if err := surv.write(ctx, r); err != nil {
 		return err
 	}
 	return sum.write(ctx, r)
+}
+
+// fit is one segment's estimates and summary rows.
+type fit struct {
+	km      *stats.KM
+	aj      *stats.CIF
+	summary [][]any
+}
+
+// fitBatch is how many segments are fitted ahead of the (ordered) writes.
+const fitBatch = 64
+
+// fitSegments fits the segments on every core, a batch at a time, and hands
+// each fit (nil: nothing to write) to write in segment order, so the tables
+// do not depend on which fit finishes first.
+func fitSegments(segs []segment, fitOne func(gi int, buf *naiveBuf) *fit, write func(gi int, f *fit)) {
+	workers := runtime.GOMAXPROCS(0)
+	fits := make([]*fit, fitBatch)
+	for lo := 0; lo < len(segs); lo += fitBatch {
+		hi := min(lo+fitBatch, len(segs))
+		next := make(chan int)
+		var wg sync.WaitGroup
+		for w := 0; w < min(workers, hi-lo); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var buf naiveBuf
+				for gi := range next {
+					fits[gi-lo] = fitOne(gi, &buf)
+				}
+			}()
+		}
+		for gi := lo; gi < hi; gi++ {
+			next <- gi
+		}
+		close(next)
+		wg.Wait()
+		for gi := lo; gi < hi; gi++ {
+			if f := fits[gi-lo]; f != nil {
+				write(gi, f)
+			}
+		}
+	}
 }
 
 // bySegment splits the deals of cycle/times.sql (in time order) into the
@@ -315,8 +363,8 @@ func writeCurves(t *table, s segment, km *stats.KM, aj *stats.CIF, opt Options, 
 	}
 }
 
-// writeSummary writes the segment's three summary rows.
-func writeSummary(t *table, s segment, km *stats.KM, aj *stats.CIF, zz float64) {
+// summaryRows returns the segment's three summary rows.
+func summaryRows(s segment, km *stats.KM, aj *stats.CIF, zz float64) [][]any {
 	qs := []float64{0.5, 0.75, 0.9}
 	// any: quantiles of the time to close (won or lost) from Kaplan-Meier.
 	vals := []any{s.pipeline, s.segType, s.segment, "any", s.n, s.won + s.lost, s.open, 1 - last(km.S)}
@@ -336,7 +384,7 @@ func writeSummary(t *table, s segment, km *stats.KM, aj *stats.CIF, zz float64) 
 			join(missing), last(km.S), s.open, s.n, 100*last(km.S))
 	}
 	vals = append(vals, s.naive[0][0], s.naive[0][1], note)
-	t.row(vals...)
+	rows := [][]any{vals}
 	// won, lost: quantiles of the time to close among deals closing that
 	// way, from the cumulative incidence and its plateau.
 	for k, o := range []string{"won", "lost"} {
@@ -355,8 +403,9 @@ func writeSummary(t *table, s segment, km *stats.KM, aj *stats.CIF, zz float64) 
 			note = fmt.Sprintf("conditional on ending %s: first day the cumulative incidence reaches the quantile's share of its plateau %.3f (the estimated share of deals that end %s)", o, aj.Plateau(k), o)
 		}
 		vals = append(vals, s.naive[k+1][0], s.naive[k+1][1], note)
-		t.row(vals...)
+		rows = append(rows, vals)
 	}
+	return rows
 }
 
 func last(x []float64) float64 {

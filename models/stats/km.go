@@ -2,6 +2,7 @@ package stats
 
 import (
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -61,22 +62,36 @@ func KaplanMeierRaw(time []float64, event []bool) *KM {
 // the events of each cause (cause(i) in 1..causes; 0 = censored) and the
 // censorings. It returns the distinct times, d[cause-1][j] and c[j].
 func Aggregate(time []float64, cause func(i int) int, causes int) (t []float64, d [][]float64, c []float64) {
-	idx := make([]int, len(time))
-	for i := range idx {
-		idx[i] = i
+	// The counts at a time do not depend on the order of its observations,
+	// so the (time, cause) pairs are sorted by time alone, unstably.
+	type obs struct {
+		time  float64
+		cause int
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return time[idx[a]] < time[idx[b]] })
+	all := make([]obs, len(time))
+	for i := range all {
+		all[i] = obs{time[i], cause(i)}
+	}
+	slices.SortFunc(all, func(a, b obs) int {
+		switch {
+		case a.time < b.time:
+			return -1
+		case b.time < a.time:
+			return 1
+		}
+		return 0
+	})
 	d = make([][]float64, causes)
-	for _, i := range idx {
-		if len(t) == 0 || time[i] != t[len(t)-1] {
-			t = append(t, time[i])
+	for _, o := range all {
+		if len(t) == 0 || o.time != t[len(t)-1] {
+			t = append(t, o.time)
 			c = append(c, 0)
 			for k := range d {
 				d[k] = append(d[k], 0)
 			}
 		}
 		j := len(t) - 1
-		if k := cause(i); k > 0 {
+		if k := o.cause; k > 0 {
 			d[k-1][j]++
 		} else {
 			c[j]++

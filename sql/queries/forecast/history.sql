@@ -21,10 +21,8 @@
 -- entry, for the stage curves (curve_visits.sql). Read at t <= as-of, a
 -- leave or close after t is the same as none, so the rows serve every date.
 CREATE OR REPLACE TEMP TABLE forecast_history AS
-WITH w AS (
-    SELECT d.deal_id, d.pipeline, d.team, d.created_at, d.forecast_category, d.stage AS deal_stage, d.amount_base AS deal_amount,
-           d.probability AS deal_probability, d.expected_close_date AS deal_close_date,
-           h.seq, h.entered_at, h.stage, s.kind, h.amount_base AS entry_amount,
+WITH hw AS (  -- the window over the history alone: the deal's wide columns join after the sort
+    SELECT h.deal_id, h.seq, h.entered_at, h.stage, s.kind, h.amount_base AS entry_amount,
            lag(h.seq) OVER bydeal IS NULL AS first,
            lead(h.entered_at) OVER bydeal AS next_at,
            coalesce(last_value(h.amount_base IGNORE NULLS) OVER upto, first_value(h.amount_base IGNORE NULLS) OVER rest) AS amount_base,
@@ -32,13 +30,21 @@ WITH w AS (
            last_value(h.expected_close_date IGNORE NULLS) OVER upto AS expected_close_date,
            min(CASE WHEN s.kind <> 'open' THEN h.entered_at END) OVER later AS close_at,
            min(CASE WHEN s.kind = 'won' THEN h.entered_at END) OVER later AS won_at
+    FROM stage_history h
+    JOIN deals p USING (deal_id)
+    LEFT JOIN stages s ON s.pipeline = p.pipeline AND s.stage = h.stage
+    WINDOW bydeal AS (PARTITION BY h.deal_id ORDER BY h.seq),
+           upto AS (PARTITION BY h.deal_id ORDER BY h.seq ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+           rest AS (PARTITION BY h.deal_id ORDER BY h.seq ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING),
+           later AS (PARTITION BY h.deal_id ORDER BY h.seq ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
+),
+w AS (  -- every deal with its entries; a deal without history has one row, seq NULL
+    SELECT d.deal_id, d.pipeline, d.team, d.created_at, d.forecast_category, d.stage AS deal_stage, d.amount_base AS deal_amount,
+           d.probability AS deal_probability, d.expected_close_date AS deal_close_date,
+           hw.seq, hw.entered_at, hw.stage, hw.kind, hw.entry_amount, coalesce(hw.first, true) AS first, hw.next_at,
+           hw.amount_base, hw.probability, hw.expected_close_date, hw.close_at, hw.won_at
     FROM deals d
-    LEFT JOIN stage_history h USING (deal_id)
-    LEFT JOIN stages s ON s.pipeline = d.pipeline AND s.stage = h.stage
-    WINDOW bydeal AS (PARTITION BY d.deal_id ORDER BY h.seq),
-           upto AS (PARTITION BY d.deal_id ORDER BY h.seq ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-           rest AS (PARTITION BY d.deal_id ORDER BY h.seq ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING),
-           later AS (PARTITION BY d.deal_id ORDER BY h.seq ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
+    LEFT JOIN hw USING (deal_id)
 ),
 first_open AS (
     SELECT pipeline, arg_min(stage, position) AS stage FROM stages WHERE kind = 'open' GROUP BY pipeline

@@ -12,19 +12,13 @@ WITH d AS (
     JOIN asof_deals a USING (deal_id)
     WHERE x.status IN ('won', 'lost')
 ),
-cut AS (  -- a deal's first entry (by sequence) after $limit_ms: it and the later ones do not count
-    SELECT deal_id, min(seq) AS seq
-    FROM history_at($as_of)
-    WHERE epoch_ms(entered_at) > $limit_ms
-    GROUP BY deal_id
-),
-e AS (
+e AS (  -- seq numbers a deal's entries in time order (ingest), so its entries
+        -- so far all lie by $limit_ms exactly when this one does
     SELECT d.deal_id, d.owner, d.team, d.y, h.probability
     FROM history_at($as_of) h
     JOIN d USING (deal_id)
     LEFT JOIN stages s ON s.pipeline = d.pipeline AND s.stage = h.stage
-    LEFT JOIN cut c ON c.deal_id = h.deal_id
-    WHERE (c.seq IS NULL OR h.seq < c.seq) AND h.probability IS NOT NULL AND coalesce(s.kind, 'open') = 'open'
+    WHERE epoch_ms(h.entered_at) <= $limit_ms AND h.probability IS NOT NULL AND coalesce(s.kind, 'open') = 'open'
 ),
 per_deal AS (
     SELECT owner, team, deal_id, count(*) AS n,
