@@ -2,11 +2,8 @@ package ingest
 
 import (
 	"fmt"
-	"maps"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 )
 
 // Stage is one stage of a pipeline as configured.
@@ -61,7 +58,7 @@ type pipelineIndex struct {
 	stages map[string]stageRef // normalised name or alias → stage
 	// exact caches stages by the text rows wrote them in, so that the
 	// millions of rows naming the same few stages skip folding.
-	exact memo[stageRef]
+	exact map[string]stageRef
 	names []string   // for messages
 	refs  []stageRef // by position - 1
 	won   string     // first won stage
@@ -73,7 +70,7 @@ type pipelineIndex struct {
 // configured stages.
 type stageBook struct {
 	pipelines map[string]*pipelineIndex // normalised name or alias → pipeline
-	exact     memo[*pipelineIndex]      // by the text rows wrote, as resolved
+	exact     map[string]*pipelineIndex // by the text rows wrote, as resolved
 	only      *pipelineIndex            // set when exactly one pipeline exists
 	list      []Pipeline
 }
@@ -85,12 +82,12 @@ func newStageBook(ps []Pipeline) (*stageBook, error) {
 	if len(ps) == 0 {
 		ps = DefaultPipelines()
 	}
-	b := &stageBook{pipelines: map[string]*pipelineIndex{}, list: ps}
+	b := &stageBook{pipelines: map[string]*pipelineIndex{}, exact: map[string]*pipelineIndex{}, list: ps}
 	for _, p := range ps {
 		if strings.TrimSpace(p.Name) == "" {
 			return nil, fmt.Errorf("config: a pipeline has no name")
 		}
-		ix := &pipelineIndex{name: p.Name, stages: map[string]stageRef{}}
+		ix := &pipelineIndex{name: p.Name, stages: map[string]stageRef{}, exact: map[string]stageRef{}}
 		for i, s := range p.Stages {
 			kind := strings.ToLower(strings.TrimSpace(s.Kind))
 			if kind == "" {
@@ -143,12 +140,12 @@ func newStageBook(ps []Pipeline) (*stageBook, error) {
 // pipeline resolves a deal's pipeline; empty means the only (or the
 // default) pipeline.
 func (b *stageBook) pipeline(name string) (*pipelineIndex, error) {
-	if ix, ok := b.exact.get(name); ok {
+	if ix, ok := b.exact[name]; ok {
 		return ix, nil
 	}
 	ix, err := b.resolvePipeline(name)
-	if err == nil {
-		b.exact.put(name, ix)
+	if err == nil && len(b.exact) < 1024 {
+		b.exact[name] = ix
 	}
 	return ix, err
 }
@@ -183,50 +180,16 @@ func (b *stageBook) names() []string {
 }
 
 func (ix *pipelineIndex) stage(name string) (stageRef, error) {
-	if r, ok := ix.exact.get(name); ok {
+	if r, ok := ix.exact[name]; ok {
 		return r, nil
 	}
 	if r, ok := ix.stages[foldName(name)]; ok {
-		// Stages are only ever added to an index (CRM aliases, before any
-		// row is read), never changed, so a cached resolution stays right.
-		ix.exact.put(name, r)
+		// Stages are only ever added to an index (CRM aliases), never
+		// changed, so a cached resolution stays right.
+		if len(ix.exact) < 1024 {
+			ix.exact[name] = r
+		}
 		return r, nil
 	}
 	return stageRef{}, fmt.Errorf("%q is not a stage of pipeline %q (stages: %s; add it or an alias in pipecast.yaml)", name, ix.name, strings.Join(ix.names, ", "))
-}
-
-// memo caches resolutions by the exact text, for rows checked on several
-// goroutines at once: a look-up reads the current map without a lock; a new
-// entry (one per distinct spelling, at most memoSize) replaces the map by a
-// copy.
-type memo[V any] struct {
-	mu sync.Mutex
-	m  atomic.Pointer[map[string]V]
-}
-
-const memoSize = 1024
-
-func (c *memo[V]) get(k string) (V, bool) {
-	if m := c.m.Load(); m != nil {
-		v, ok := (*m)[k]
-		return v, ok
-	}
-	var zero V
-	return zero, false
-}
-
-func (c *memo[V]) put(k string, v V) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var old map[string]V
-	if p := c.m.Load(); p != nil {
-		old = *p
-	}
-	if len(old) >= memoSize {
-		return
-	}
-	m := make(map[string]V, len(old)+1)
-	maps.Copy(m, old)
-	m[k] = v
-	c.m.Store(&m)
 }

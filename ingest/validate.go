@@ -236,8 +236,8 @@ type dealRow struct {
 
 // parser reads and checks one row at a time on its own: everything but
 // what depends on the rows before it of the same file (duplicates, a
-// deal's history so far). It only reads the loader's maps, so parsers on
-// several goroutines can run beside each other while a file is read.
+// deal's history so far), which the loader keeps. Of the loader it only
+// reads the maps (its stage caches aside).
 type parser struct {
 	l        *loader
 	lastDeal int32 // the deal dealIndex found last
