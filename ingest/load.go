@@ -83,7 +83,7 @@ type loader struct {
 	derivedTypes bool
 	deals        map[string]int32 // deal id → index into dealList
 	dealList     []dealState
-	parser       parser // rows checked on the loader's own goroutine
+	lastDeal     int32 // the deal dealIndex found last
 	hist         historyBook
 	others       map[string]string // deal ids owned by other datasets
 	otherAcc     map[string]string
@@ -203,7 +203,6 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 	err = db.Tx(ctx, func(ctx context.Context, c *store.Conn) error {
 		l := &loader{opt: opt, conn: c, runID: rep.RunID, book: book, now: now.Add(24 * time.Hour),
 			accounts: map[string]bool{}, deals: map[string]int32{}, pending: map[Role][]pendingRecord{}}
-		l.parser.l = l
 		// What ingest did with a CRM's stages goes on the reason line of the
 		// table that told it.
 		reports := map[*Recognised]*FileReport{}
@@ -539,30 +538,16 @@ func (l *loader) record(ctx context.Context, fr *FileReport, line int, rec Recor
 func (l *loader) check(ctx context.Context, fr *FileReport, line int, rec Record, vo ValueOptions, ra *Recognised) (bool, error) {
 	v := &rowValues{rec: rec, fields: roleFields[rec.Role], vo: vo, now: l.now, line: line, file: fr}
 	var err error
-	p := &l.parser
 	switch rec.Role {
 	case RoleDeals:
-		row, perr := p.deal(v, ra)
-		err = l.addDeal(ctx, v, &row, perr)
+		err = l.deal(ctx, v, ra)
 	case RoleHistory:
-		var r histRow
-		if r, err = p.history(v); err == nil {
-			err = l.addHistory(ctx, r)
-		}
+		err = l.history(ctx, v)
 	case RoleAccounts:
 		err = l.account(ctx, v)
 	case RoleActivities:
-		var a activityRow
-		if a, err = p.activity(v); err == nil {
-			err = l.addActivity(ctx, &a)
-		}
+		err = l.activity(ctx, v)
 	}
-	return l.settle(ctx, fr, line, err)
-}
-
-// settle turns a row's error into its reject: a bad value rejects the row,
-// anything else stops the ingest.
-func (l *loader) settle(ctx context.Context, fr *FileReport, line int, err error) (bool, error) {
 	if err == nil {
 		return true, nil
 	}

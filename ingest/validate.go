@@ -219,76 +219,58 @@ func normaliseDealType(s string) (string, bool) {
 	return "", false
 }
 
-// dealRow is a deals row read and checked on its own (parser.deal); the
-// loader checks it against the rows before it and loads it (addDeal).
-type dealRow struct {
-	id, acct, cur, status, entry, dealType string
-	pipe                                   *pipelineIndex
-	st                                     stageRef
-	rate, amount, list, prob               float64
-	created, closed, ecd                   time.Time
-	name, owner, team, fc, lr, src         string
-	hasAcct, hasAmount, hasList, hasProb   bool
-	hasClosed, hasECD, hasType             bool
-	hasName, hasOwner, hasTeam             bool
-	hasFC, hasLR, hasSrc                   bool
-}
-
-// parser reads and checks one row at a time on its own: everything but
-// what depends on the rows before it of the same file (duplicates, a
-// deal's history so far), which the loader keeps. Of the loader it only
-// reads the maps (its stage caches aside).
-type parser struct {
-	l        *loader
-	lastDeal int32 // the deal dealIndex found last
-}
-
-// deal reads a deals row. When the deal_id itself is bad it is the error
-// and row.id is empty; the loader checks duplicates before any other error.
-func (p *parser) deal(v *rowValues, ra *Recognised) (row dealRow, err error) {
-	l := p.l
+func (l *loader) deal(ctx context.Context, v *rowValues, ra *Recognised) error {
 	id, _, err := v.text("deal_id", true)
 	if err != nil {
-		return row, err
+		return err
 	}
-	row.id = id
+	if i, dup := l.deals[id]; dup {
+		first := &l.dealList[i]
+		if first.line > 0 && first.file != nil && first.file != v.file {
+			return v.bad("deal_id", fmt.Sprintf("duplicate deal_id (%s line %d has it too; the first one is kept)", first.file.name(), first.line))
+		}
+		if first.line > 0 {
+			return v.bad("deal_id", fmt.Sprintf("duplicate deal_id (line %d has it too; the first one is kept)", first.line))
+		}
+		return v.bad("deal_id", "duplicate deal_id (an earlier row has it; the first one is kept)")
+	}
 	if ds, taken := l.others[id]; taken {
-		return row, v.bad("deal_id", fmt.Sprintf("deal_id already belongs to dataset %q", ds))
+		return v.bad("deal_id", fmt.Sprintf("deal_id already belongs to dataset %q", ds))
 	}
 	acct, hasAcct, err := v.text("account_id", !ra.AllowNoAccount)
 	if err != nil {
-		return row, err
+		return err
 	}
 	if hasAcct && l.acctFile && !l.accounts[acct] {
-		return row, v.bad("account_id", "account_id is not in the accounts file")
+		return v.bad("account_id", "account_id is not in the accounts file")
 	}
 	created, _, err := v.time("created_at", true)
 	if err != nil {
-		return row, err
+		return err
 	}
 	pipeName, _, _ := v.text("pipeline", false)
 	pipe, perr := l.book.pipeline(pipeName)
 	if perr != nil {
-		return row, v.bad("pipeline", "pipeline "+perr.Error())
+		return v.bad("pipeline", "pipeline "+perr.Error())
 	}
 	stageName, _, err := v.text("stage", true)
 	if err != nil {
-		return row, err
+		return err
 	}
 	st, serr := pipe.stage(stageName)
 	if serr != nil {
-		return row, v.bad("stage", "stage "+serr.Error())
+		return v.bad("stage", "stage "+serr.Error())
 	}
 	status, err := v.status()
 	if err != nil {
-		return row, err
+		return err
 	}
 	// The stage is the deal's current stage; a closed deal whose stage
 	// column still shows an open stage was closed from that stage.
 	entry := ""
 	switch {
 	case status == "open" && st.kind != "open":
-		return row, v.bad("status", fmt.Sprintf("status is open but stage %q is a %s stage", st.name, st.kind))
+		return v.bad("status", fmt.Sprintf("status is open but stage %q is a %s stage", st.name, st.kind))
 	case status != "open" && st.kind == "open":
 		entry = st.name
 		if status == "won" {
@@ -297,13 +279,13 @@ func (p *parser) deal(v *rowValues, ra *Recognised) (row dealRow, err error) {
 			st, _ = pipe.stage(pipe.lost)
 		}
 	case status != "open" && st.kind != status:
-		return row, v.bad("status", fmt.Sprintf("status is %s but stage %q is a %s stage", status, st.name, st.kind))
+		return v.bad("status", fmt.Sprintf("status is %s but stage %q is a %s stage", status, st.name, st.kind))
 	case status == "open":
 		entry = st.name
 	}
 	amount, hasAmount, err := v.amount("amount", !ra.AllowNoAmount)
 	if err != nil {
-		return row, err
+		return err
 	}
 	cur, _, _ := v.text("currency", false)
 	if ac := AmountCurrency(v.rec.Get("amount")); ac != "" && hasAmount {
@@ -311,7 +293,7 @@ func (p *parser) deal(v *rowValues, ra *Recognised) (row dealRow, err error) {
 		if cur == "" {
 			cur = ac
 		} else if !strings.EqualFold(cur, ac) {
-			return row, v.bad("amount", fmt.Sprintf("amount is in %s but the deal's currency is %s", ac, strings.ToUpper(cur)))
+			return v.bad("amount", fmt.Sprintf("amount is in %s but the deal's currency is %s", ac, strings.ToUpper(cur)))
 		}
 	}
 	if cur == "" {
@@ -320,7 +302,7 @@ func (p *parser) deal(v *rowValues, ra *Recognised) (row dealRow, err error) {
 	cur = strings.ToUpper(cur)
 	rate, ok := l.opt.Rates[cur]
 	if !ok {
-		return row, v.bad("currency", fmt.Sprintf("no exchange rate for %s: add it under currency.rates in pipecast.yaml", cur))
+		return v.bad("currency", fmt.Sprintf("no exchange rate for %s: add it under currency.rates in pipecast.yaml", cur))
 	}
 	closed, hasClosed, err := v.time("closed_at", status != "open")
 	if err != nil {
@@ -329,7 +311,7 @@ func (p *parser) deal(v *rowValues, ra *Recognised) (row dealRow, err error) {
 				bv.reason = "closed_at is required for a " + status + " deal"
 			}
 		}
-		return row, err
+		return err
 	}
 	if hasClosed && closed.Before(created) {
 		loc := v.vo.Location
@@ -341,93 +323,69 @@ func (p *parser) deal(v *rowValues, ra *Recognised) (row dealRow, err error) {
 		// not before it: the deal closed that day.
 		midnight := c.Hour() == 0 && c.Minute() == 0 && c.Second() == 0 && c.Nanosecond() == 0
 		if !midnight || c.Year() != o.Year() || c.YearDay() != o.YearDay() {
-			return row, v.bad("closed_at", "closed_at is before created_at")
+			return v.bad("closed_at", "closed_at is before created_at")
 		}
 		closed = created
 	}
 	ecd, hasECD, err := v.date("expected_close_date")
 	if err != nil {
-		return row, err
+		return err
 	}
 	prob, hasProb, err := v.prob("probability")
 	if err != nil {
-		return row, err
+		return err
 	}
 	list, hasList, err := v.amount("list_amount", false)
 	if err != nil {
-		return row, err
+		return err
 	}
 	dt, hasDT := "", false
 	if s, ok, _ := v.text("deal_type", false); ok {
 		if dt, hasDT = normaliseDealType(s); !hasDT {
-			return row, v.bad("deal_type", "deal_type must be new (acquisition) or expansion (renewal, upsell: development)")
+			return v.bad("deal_type", "deal_type must be new (acquisition) or expansion (renewal, upsell: development)")
 		}
 	}
-	row = dealRow{id: id, acct: acct, cur: cur, status: status, entry: entry, dealType: dt, pipe: pipe, st: st,
-		rate: rate, amount: amount, list: list, prob: prob, created: created, closed: closed, ecd: ecd,
-		hasAcct: hasAcct, hasAmount: hasAmount, hasList: hasList, hasProb: hasProb, hasClosed: hasClosed, hasECD: hasECD, hasType: hasDT}
-	row.name, row.hasName, _ = v.text("name", false)
-	row.owner, row.hasOwner, _ = v.text("owner", false)
-	row.team, row.hasTeam, _ = v.text("team", false)
-	row.fc, row.hasFC, _ = v.text("forecast_category", false)
-	row.lr, row.hasLR, _ = v.text("lost_reason", false)
-	row.src, row.hasSrc, _ = v.text("source", false)
-	return row, nil
-}
+	name, hasName, _ := v.text("name", false)
+	owner, hasOwner, _ := v.text("owner", false)
+	team, hasTeam, _ := v.text("team", false)
+	fc, hasFC, _ := v.text("forecast_category", false)
+	lr, hasLR, _ := v.text("lost_reason", false)
+	src, hasSrc, _ := v.text("source", false)
 
-// addDeal loads a deals row that parser.deal read (with its error, if any):
-// a deal_id seen before makes it a duplicate, whatever else is wrong.
-func (l *loader) addDeal(ctx context.Context, v *rowValues, row *dealRow, err error) error {
-	if row.id != "" {
-		if i, dup := l.deals[row.id]; dup {
-			first := &l.dealList[i]
-			if first.line > 0 && first.file != nil && first.file != v.file {
-				return v.bad("deal_id", fmt.Sprintf("duplicate deal_id (%s line %d has it too; the first one is kept)", first.file.name(), first.line))
-			}
-			if first.line > 0 {
-				return v.bad("deal_id", fmt.Sprintf("duplicate deal_id (line %d has it too; the first one is kept)", first.line))
-			}
-			return v.bad("deal_id", "duplicate deal_id (an earlier row has it; the first one is kept)")
-		}
-	}
-	if err != nil {
-		return err
-	}
-	l.deals[row.id] = int32(len(l.dealList))
-	ds := dealState{id: row.id, pipeline: row.pipe, rate: row.rate, line: v.line, file: v.file, status: row.status, stage: row.st,
-		entry: row.entry, created: row.created.UnixMicro()}
-	if row.hasClosed {
-		ds.closed = row.closed.UnixMicro()
+	l.deals[id] = int32(len(l.dealList))
+	ds := dealState{id: id, pipeline: pipe, rate: rate, line: v.line, file: v.file, status: status, stage: st, entry: entry,
+		created: created.UnixMicro()}
+	if hasClosed {
+		ds.closed = closed.UnixMicro()
 	}
 	l.dealList = append(l.dealList, ds)
-	dt := row.dealType
-	if !row.hasType {
+	if !hasDT {
 		dt = "new" // or expansion: finish decides, once every deal is read
 		l.derivedTypes = true
 	}
 	b := l.out[RoleDeals]
-	b.str(0, row.id, true)
-	b.str(1, row.acct, row.hasAcct)
-	b.str(2, row.name, row.hasName)
-	b.str(3, row.owner, row.hasOwner)
-	b.str(4, row.team, row.hasTeam)
-	b.str(5, row.pipe.name, true)
-	b.str(6, row.st.name, true)
-	b.str(7, row.status, true)
-	b.f64(8, row.amount, row.hasAmount)
-	b.str(9, row.cur, true)
-	b.f64(10, round2(row.amount*row.rate), row.hasAmount)
-	b.f64(11, row.list, row.hasList)
-	b.ts(12, row.created, true)
-	b.ts(13, row.closed, row.hasClosed)
-	b.date(14, row.ecd, row.hasECD)
-	b.f64(15, row.prob, row.hasProb)
-	b.str(16, row.fc, row.hasFC)
+	b.str(0, id, true)
+	b.str(1, acct, hasAcct)
+	b.str(2, name, hasName)
+	b.str(3, owner, hasOwner)
+	b.str(4, team, hasTeam)
+	b.str(5, pipe.name, true)
+	b.str(6, st.name, true)
+	b.str(7, status, true)
+	b.f64(8, amount, hasAmount)
+	b.str(9, cur, true)
+	b.f64(10, round2(amount*rate), hasAmount)
+	b.f64(11, list, hasList)
+	b.ts(12, created, true)
+	b.ts(13, closed, hasClosed)
+	b.date(14, ecd, hasECD)
+	b.f64(15, prob, hasProb)
+	b.str(16, fc, hasFC)
 	b.str(17, dt, true)
-	b.str(18, row.lr, row.hasLR)
-	b.str(19, row.src, row.hasSrc)
+	b.str(18, lr, hasLR)
+	b.str(19, src, hasSrc)
 	b.str(20, l.opt.Dataset, true)
-	b.bool(21, !row.hasType)
+	b.bool(21, !hasDT)
 	b.str(22, "real", true) // finish marks the others
 	return b.done(ctx)
 }
@@ -448,55 +406,52 @@ func (l *loader) reserveDeals(n int) {
 // dealIndex finds a loaded deal. History and activity files list a deal's
 // rows together, so the last deal found is usually the one asked for again:
 // a string compare instead of a look-up in a map of a million.
-func (p *parser) dealIndex(id string) (int32, bool) {
-	l := p.l
-	if n := len(l.dealList); p.lastDeal < int32(n) && n > 0 && l.dealList[p.lastDeal].id == id {
-		return p.lastDeal, true
+func (l *loader) dealIndex(id string) (int32, bool) {
+	if n := len(l.dealList); l.lastDeal < int32(n) && n > 0 && l.dealList[l.lastDeal].id == id {
+		return l.lastDeal, true
 	}
 	i, ok := l.deals[id]
 	if ok {
-		p.lastDeal = i
+		l.lastDeal = i
 	}
 	return i, ok
 }
 
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
 
-// history reads a stage_history row; the loader adds it to its deal's
-// history (addHistory).
-func (p *parser) history(v *rowValues) (histRow, error) {
+func (l *loader) history(ctx context.Context, v *rowValues) error {
 	id, _, err := v.text("deal_id", true)
 	if err != nil {
-		return histRow{}, err
+		return err
 	}
-	di, ok := p.dealIndex(id)
+	di, ok := l.dealIndex(id)
 	if !ok {
-		return histRow{}, v.bad("deal_id", "deal_id is not in the deals file (or its deal row was rejected)")
+		return v.bad("deal_id", "deal_id is not in the deals file (or its deal row was rejected)")
 	}
 	stageName, _, err := v.text("stage", true)
 	if err != nil {
-		return histRow{}, err
+		return err
 	}
-	d := &p.l.dealList[di] // pipeline and rate only: addHistory writes other fields
+	d := &l.dealList[di]
 	st, serr := d.pipeline.stage(stageName)
 	if serr != nil {
-		return histRow{}, v.bad("stage", "stage "+serr.Error())
+		return v.bad("stage", "stage "+serr.Error())
 	}
 	at, _, err := v.time("entered_at", true)
 	if err != nil {
-		return histRow{}, err
+		return err
 	}
 	prob, hasProb, err := v.prob("probability")
 	if err != nil {
-		return histRow{}, err
+		return err
 	}
 	amount, hasAmount, err := v.amount("amount", false)
 	if err != nil {
-		return histRow{}, err
+		return err
 	}
 	ecd, hasECD, err := v.date("expected_close_date")
 	if err != nil {
-		return histRow{}, err
+		return err
 	}
 	r := histRow{at: at.UnixMicro(), prob: prob, amount: amount, amountBase: round2(amount * d.rate), deal: di, pos: int16(st.position)}
 	if hasProb {
@@ -509,7 +464,7 @@ func (p *parser) history(v *rowValues) (histRow, error) {
 		r.has |= histECD
 		r.ecd = int32(arrow.Date32FromTime(ecd))
 	}
-	return r, nil
+	return l.addHistory(ctx, r)
 }
 
 func (l *loader) account(ctx context.Context, v *rowValues) error {
@@ -554,42 +509,30 @@ func (l *loader) account(ctx context.Context, v *rowValues) error {
 	return b.done(ctx)
 }
 
-// activityRow is an activities row, read and checked by parser.activity.
-type activityRow struct {
-	acct, deal, typ          string
-	at                       time.Time
-	hasAcct, hasDeal, hasTyp bool
-}
-
-func (p *parser) activity(v *rowValues) (a activityRow, err error) {
-	l := p.l
-	a.acct, a.hasAcct, _ = v.text("account_id", false)
-	a.deal, a.hasDeal, _ = v.text("deal_id", false)
-	if !a.hasAcct && !a.hasDeal {
-		return a, v.bad("account_id", "an activity needs an account_id or a deal_id")
+func (l *loader) activity(ctx context.Context, v *rowValues) error {
+	acct, hasAcct, _ := v.text("account_id", false)
+	deal, hasDeal, _ := v.text("deal_id", false)
+	if !hasAcct && !hasDeal {
+		return v.bad("account_id", "an activity needs an account_id or a deal_id")
 	}
-	if a.hasDeal {
-		if _, ok := p.dealIndex(a.deal); !ok {
-			return a, v.bad("deal_id", "deal_id is not in the deals file")
+	if hasDeal {
+		if _, ok := l.dealIndex(deal); !ok {
+			return v.bad("deal_id", "deal_id is not in the deals file")
 		}
 	}
-	if a.hasAcct && l.acctFile && !l.accounts[a.acct] {
-		return a, v.bad("account_id", "account_id is not in the accounts file")
+	if hasAcct && l.acctFile && !l.accounts[acct] {
+		return v.bad("account_id", "account_id is not in the accounts file")
 	}
-	if a.at, _, err = v.time("occurred_at", true); err != nil {
-		return a, err
+	at, _, err := v.time("occurred_at", true)
+	if err != nil {
+		return err
 	}
 	typ, hasTyp, _ := v.text("type", false)
-	a.typ, a.hasTyp = strings.ToLower(typ), hasTyp
-	return a, nil
-}
-
-func (l *loader) addActivity(ctx context.Context, a *activityRow) error {
 	b := l.out[RoleActivities]
-	b.str(0, a.acct, a.hasAcct)
-	b.str(1, a.deal, a.hasDeal)
-	b.str(2, a.typ, a.hasTyp)
-	b.ts(3, a.at, true)
+	b.str(0, acct, hasAcct)
+	b.str(1, deal, hasDeal)
+	b.str(2, strings.ToLower(typ), hasTyp)
+	b.ts(3, at, true)
 	b.str(4, l.opt.Dataset, true)
 	return b.done(ctx)
 }

@@ -207,3 +207,35 @@ func TestDealsAtNeverCurrentOutcomeForThePast(t *testing.T) {
 		}
 	}
 }
+
+func TestLimitThreadsRestores(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	threads := func(c *Conn) int {
+		var n int
+		if err := c.QueryRowContext(ctx, "SELECT current_setting('threads')::INTEGER").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	err := db.Tx(ctx, func(ctx context.Context, c *Conn) error {
+		was := threads(c)
+		restore, err := c.LimitThreads(ctx, 1)
+		if err != nil {
+			return err
+		}
+		if got := threads(c); got != 1 {
+			t.Errorf("threads = %d inside the limit, want 1", got)
+		}
+		if err := restore(); err != nil {
+			return err
+		}
+		if got := threads(c); got != was {
+			t.Errorf("threads = %d after restore, want %d", got, was)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
