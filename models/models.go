@@ -88,8 +88,9 @@ type RunInfo struct {
 }
 
 // RunAll recomputes every model as of asOf (zero: the latest timestamp in
-// the data) in one transaction, so a failed or interrupted run leaves the
-// previous results in place. Given names in only, it runs just those models
+// the data). The tables are written into a staging schema and published
+// together at the end (store.Staging), so a failed or interrupted run leaves
+// the previous results in place. Given names in only, it runs just those models
 // (in their usual order), reading the other models' tables as an earlier
 // run left them: a profiling aid (the hidden flag run --only).
 func RunAll(ctx context.Context, db *store.DB, asOf time.Time, opt Options, log *slog.Logger, only ...string) (*RunInfo, error) {
@@ -120,10 +121,30 @@ func RunAll(ctx context.Context, db *store.DB, asOf time.Time, opt Options, log 
 	}
 	info := &RunInfo{ID: uuid.NewString(), AsOf: asOf.UTC()}
 	started := time.Now().UTC()
-	err := db.Tx(ctx, func(ctx context.Context, c *store.Conn) error {
+	err := db.WithConn(ctx, func(ctx context.Context, c *store.Conn) (err error) {
+		stage, err := c.Stage(ctx)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if cerr := stage.Close(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}()
 		r := &store.Run{Conn: c, ID: info.ID, AsOf: info.AsOf, Log: log}
+		var tables []string
 		for _, m := range All() {
 			if !selected(m.Name) {
+				// Publish the tables an earlier run left, unchanged.
+				for _, t := range m.Tables {
+					ok, err := stage.Carry(ctx, t)
+					if err != nil {
+						return err
+					}
+					if ok {
+						tables = append(tables, t)
+					}
+				}
 				continue
 			}
 			t0 := time.Now()
@@ -133,12 +154,18 @@ func RunAll(ctx context.Context, db *store.DB, asOf time.Time, opt Options, log 
 			log.Debug("model done", "model", m.Name, "seconds", time.Since(t0).Seconds())
 			info.Models = append(info.Models, m.Name)
 			info.Tables = append(info.Tables, m.Tables...)
+			tables = append(tables, m.Tables...)
 		}
-		if err := writeDefinitions(ctx, c); err != nil {
+		t0 := time.Now()
+		err = stage.Publish(ctx, tables, func(ctx context.Context) error {
+			if err := writeDefinitions(ctx, c); err != nil {
+				return err
+			}
+			_, err := c.ExecContext(ctx, `INSERT INTO main.model_runs (run_id, as_of, started_at, finished_at, models)
+				VALUES (?, ?, ?, ?, ?)`, info.ID, info.AsOf, started, time.Now().UTC(), strings.Join(info.Models, ","))
 			return err
-		}
-		_, err := c.ExecContext(ctx, `INSERT INTO model_runs (run_id, as_of, started_at, finished_at, models)
-			VALUES (?, ?, ?, ?, ?)`, info.ID, info.AsOf, started, time.Now().UTC(), strings.Join(info.Models, ","))
+		})
+		log.Debug("published", "schema", stage.Schema, "seconds", time.Since(t0).Seconds())
 		return err
 	})
 	if err != nil {
@@ -186,12 +213,12 @@ var asofDefinitions = []store.Definition{
 
 // writeDefinitions replaces metric_definitions with every model's own.
 func writeDefinitions(ctx context.Context, c *store.Conn) error {
-	if _, err := c.ExecContext(ctx, "DELETE FROM metric_definitions"); err != nil {
+	if _, err := c.ExecContext(ctx, "DELETE FROM main.metric_definitions"); err != nil {
 		return err
 	}
 	for _, m := range All() {
 		for _, d := range m.Definitions {
-			if _, err := c.ExecContext(ctx, "INSERT INTO metric_definitions VALUES (?, ?, ?, ?)", d.Family, d.Table, d.Metric, d.Definition); err != nil {
+			if _, err := c.ExecContext(ctx, "INSERT INTO main.metric_definitions VALUES (?, ?, ?, ?)", d.Family, d.Table, d.Metric, d.Definition); err != nil {
 				return err
 			}
 		}

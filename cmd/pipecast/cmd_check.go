@@ -156,9 +156,12 @@ func (a *app) runCheck(ctx context.Context, th Check, o checkOptions) error {
 // errNoBacktest means check has nothing to evaluate.
 var errNoBacktest = errors.New("no backtest in the database: run `pipecast run` first")
 
+// tableExists reports whether main shows a table (or, for model tables, the
+// view onto the live results schema) called name.
 func tableExists(ctx context.Context, db *store.DB, name string) (bool, error) {
 	var n int
-	err := db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE table_name = ?`, name).Scan(&n)
+	err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = $1)
+		+ (SELECT count(*) FROM duckdb_views() WHERE schema_name = 'main' AND view_name = $1)`, name).Scan(&n)
 	return n > 0, err
 }
 

@@ -95,7 +95,7 @@ func TestCheck(t *testing.T) {
 
 	// A missing metric is reported as not available, and fails only when
 	// required.
-	if code, _, errOut := cli(t, dir, "sql", "--write", "drop table model_metrics"); code != 0 {
+	if code, _, errOut := cli(t, dir, "sql", "--write", "drop view model_metrics"); code != 0 {
 		t.Fatalf("drop model_metrics: %d %s", code, errOut)
 	}
 	if code, out, _ := cli(t, dir, "check"); code != 0 || !strings.Contains(out, "not available") {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pipecast/pipecast/models"
 	"github.com/pipecast/pipecast/reports"
 	store "github.com/pipecast/pipecast/sql"
 )
@@ -233,6 +234,67 @@ func TestKilledIngestLeavesDataIntact(t *testing.T) {
 	}
 	if s := data(state(t, dir)); s != complete {
 		t.Fatalf("after a full ingest: %s, want %s", s, complete)
+	}
+}
+
+// TestKilledRunLeavesResultsIntact kills runs at random moments: every
+// model table must then hold the rows of one and the same run, the last one
+// model_runs records, and the database must take a full run afterwards.
+func TestKilledRunLeavesResultsIntact(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills subprocesses in a loop")
+	}
+	dir := baseline(t)
+	if code, _, errOut := exe(t, dir, "ingest", bigExport(t)); code != 0 {
+		t.Fatalf("ingest: exit %d: %s", code, errOut)
+	}
+	t0 := time.Now()
+	if code, _, errOut := exe(t, dir, "run"); code != 0 {
+		t.Fatalf("first run: exit %d: %s", code, errOut)
+	}
+	took := time.Since(t0)
+	var parts []string
+	for _, m := range models.All() {
+		for _, tb := range m.Tables {
+			parts = append(parts, fmt.Sprintf(`SELECT DISTINCT run_id FROM "%s"`, tb))
+		}
+	}
+	q := `SELECT (SELECT count(DISTINCT run_id) FROM (` + strings.Join(parts, " UNION ALL ") + `)) || ' ' ||
+		(SELECT count(*) FROM (` + strings.Join(parts, " UNION ALL ") + `) WHERE run_id IS DISTINCT FROM (SELECT arg_max(run_id, finished_at) FROM model_runs))
+		|| ' ' || (SELECT count(*) FROM model_runs) AS s`
+	consistent := func(i int) int {
+		t.Helper()
+		code, out, errOut := exe(t, dir, "sql", "--format", "csv", q)
+		if code != 0 {
+			t.Fatalf("kill %d: database unreadable: exit %d: %s", i, code, errOut)
+		}
+		f := strings.Fields(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(out), "s")))
+		if len(f) != 3 || f[0] != "1" || f[1] != "0" {
+			t.Fatalf("kill %d: model tables hold %s runs, %s of them not the last one recorded (want 1 and 0)", i, f[0], f[1])
+		}
+		n, _ := strconv.Atoi(f[2])
+		return n
+	}
+	runs := consistent(-1)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 4; i++ {
+		cmd := exec.Command(binary(t), "--db", filepath.Join(dir, "p.duckdb"), "--config", filepath.Join(dir, "pipecast.yaml"), "run")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Anywhere from the first model to the publishing at the end.
+		time.Sleep(took/10 + time.Duration(rng.Int64N(int64(took))))
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		n := consistent(i)
+		t.Logf("kill %d: %s", i, map[bool]string{true: "previous results intact", false: "had published before the kill"}[n == runs])
+		runs = n
+	}
+	if code, _, errOut := exe(t, dir, "run"); code != 0 {
+		t.Fatalf("run after kills: exit %d: %s", code, errOut)
+	}
+	if n := consistent(99); n != runs+1 {
+		t.Fatalf("after a full run model_runs has %d rows, want %d", n, runs+1)
 	}
 }
 
