@@ -75,6 +75,15 @@ func (c *Conn) Stage(ctx context.Context) (*Staging, error) {
 	return s, nil
 }
 
+// Join puts the staging schema first on another connection's search path,
+// for work that runs beside the first connection's; leave undoes it.
+func (s *Staging) Join(ctx context.Context, c *Conn) (leave func(), err error) {
+	if _, err := c.ExecContext(ctx, "SET search_path = '"+s.Schema+",main'"); err != nil {
+		return nil, fmt.Errorf("join %s: %w", s.Schema, err)
+	}
+	return func() { _, _ = c.ExecContext(context.Background(), "RESET search_path") }, nil
+}
+
 // Carry copies table, as main shows it now, into the staging schema, so
 // that a run of some models only publishes the others' tables unchanged.
 // It reports false when main has no such table.
