@@ -103,6 +103,7 @@ type Mapping struct {
 	Columns []int
 	Names   []string // source column names, for messages
 	Ignored []string // source columns no canonical field uses
+	vals    []string // Map's record, reused row after row
 }
 
 // recogniseCanonical finds the role of a canonical file from its header. A

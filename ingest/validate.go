@@ -398,9 +398,11 @@ func (l *loader) reserveDeals(n int) {
 	list := make([]dealState, len(l.dealList), len(l.dealList)+n)
 	copy(list, l.dealList)
 	l.dealList = list
-	if len(l.deals) == 0 {
-		l.deals = make(map[string]int32, n)
+	deals := make(map[string]int32, len(l.deals)+n)
+	for id, i := range l.deals {
+		deals[id] = i
 	}
+	l.deals = deals
 }
 
 // dealIndex finds a loaded deal. History and activity files list a deal's
