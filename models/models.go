@@ -279,7 +279,7 @@ func runModels(ctx context.Context, ms []Model, done []string, runs []*store.Run
 				running++
 				mu.Unlock()
 				t0 := time.Now()
-				err := ms[i].Run(ctx, r, opt)
+				err := runOne(ctx, ms[i], r, opt)
 				mu.Lock()
 				running--
 				if err != nil {
@@ -297,6 +297,18 @@ func runModels(ctx context.Context, ms []Model, done []string, runs []*store.Run
 	}
 	wg.Wait()
 	return firstErr
+}
+
+// runOne runs one model. A panic (a bug) becomes its error, as it would be
+// on the CLI's own goroutine: a model runs on a goroutine of its own, where
+// a panic would end the process with a stack trace.
+func runOne(ctx context.Context, m Model, r *store.Run, opt Options) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error: %v (please report it with the command and input that caused it)", p)
+		}
+	}()
+	return m.Run(ctx, r, opt)
 }
 
 func modelNames() []string {

@@ -28,7 +28,7 @@ func TestRunAllEmptyDatabase(t *testing.T) {
 
 // TestRunModelsNeeds: models start only once the models they need are
 // done, two at a time; the first error stops the rest and is returned; a
-// need nobody provides is an error, not a hang.
+// panic is an error; a need nobody provides is an error, not a hang.
 func TestRunModelsNeeds(t *testing.T) {
 	var mu sync.Mutex
 	var events []string
@@ -86,6 +86,11 @@ func TestRunModelsNeeds(t *testing.T) {
 	}
 	if at("start b") >= 0 {
 		t.Errorf("b ran although a, which it needs, failed: %v", events)
+	}
+
+	ms = []Model{{Name: "p", Run: func(context.Context, *store.Run, Options) error { panic("a bug") }}}
+	if err := runModels(context.Background(), ms, nil, runs, Options{}, quiet); err == nil || !strings.Contains(err.Error(), "model p: internal error: a bug") {
+		t.Errorf("a panicking model: %v, want its panic as the error", err)
 	}
 
 	ms = []Model{model("a", []string{"nobody"}, false)}

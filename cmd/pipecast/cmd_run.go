@@ -21,11 +21,13 @@ func (a *app) runCmd() *cobra.Command {
 	var o runOptions
 	cmd := &cobra.Command{
 		Use:   "run [--as-of DATE] [--revenue-target AMOUNT]",
-		Short: "Recompute every model table as of a date, in one transaction",
+		Short: "Recompute every model table as of a date and publish them all at once",
 		Long: `run recomputes every model table (funnels, cycle lengths, pipeline shape,
 win probabilities, forecasts, customer categories) from the loaded data as it
-stood at the as-of date (default: the latest timestamp in the data), in one
-transaction, stamping each table with as_of and run_id. --revenue-target sets
+stood at the as-of date (default: the latest timestamp in the data), stamping
+each table with as_of and run_id. The tables are published together when every
+model has finished: a failed or interrupted run leaves the previous results.
+--revenue-target sets
 the target (base currency, all pipelines together) that pipeline_requirements
 plans for, overriding models.flow.revenue_target for this run.`,
 		Args: cobra.NoArgs,
