@@ -26,6 +26,9 @@ import (
 // Options holds every model family's settings; it is the `models:` section
 // of pipecast.yaml.
 type Options struct {
+	// Parallel is how many models run at once, each on its own connection
+	// (see DefaultParallel).
+	Parallel int              `yaml:"parallel"`
 	Funnel   funnel.Options   `yaml:"funnel"`
 	Cycle    cycle.Options    `yaml:"cycle"`
 	Flow     flow.Options     `yaml:"flow"`
@@ -38,6 +41,7 @@ type Options struct {
 // Default returns the settings used when pipecast.yaml says nothing.
 func Default() Options {
 	return Options{
+		Parallel: DefaultParallel,
 		Funnel:   funnel.Default(),
 		Cycle:    cycle.Default(),
 		Flow:     flow.Default(),
@@ -60,7 +64,7 @@ type Model struct {
 }
 
 // All lists the models; each runs once the models it needs are done, up to
-// Parallel of them at a time. The list's order is the order of their
+// Options.Parallel of them at a time. The list's order is the order of their
 // definitions and of a run's model list.
 func All() []Model {
 	asof := []string{"asof"}
@@ -83,13 +87,13 @@ func All() []Model {
 	}
 }
 
-// Parallel is how many models run at once, each on its own connection.
-// Most models alternate between DuckDB statements (which use every core)
-// and Go (often one core), so two of them keep both cores of a small
-// machine busy: at a million deals on two cores the run takes about a
-// sixth less time. More would mostly add memory: each running model holds
-// its own arrays.
-const Parallel = 2
+// DefaultParallel is how many models run at once unless models.parallel
+// says otherwise. Most models alternate between DuckDB statements (which
+// use every core) and Go (often one core), so two of them keep both cores
+// of a small machine busy: at a million deals on two cores the run takes
+// about a tenth less time. Each running model holds its own Go arrays
+// besides DuckDB's memory limit, so 1 keeps the peak lowest.
+const DefaultParallel = 2
 
 // ErrNoData means there is nothing to compute from.
 var ErrNoData = errors.New("no deals in the database")
@@ -123,6 +127,9 @@ func RunAll(ctx context.Context, db *store.DB, asOf time.Time, opt Options, log 
 			want[n] = true
 		}
 		selected = func(n string) bool { return want[n] }
+	}
+	if opt.Parallel < 1 {
+		return nil, fmt.Errorf("models.parallel is %d: run at least 1 model at a time", opt.Parallel)
 	}
 	if log == nil {
 		log = slog.Default()
@@ -169,7 +176,7 @@ func RunAll(ctx context.Context, db *store.DB, asOf time.Time, opt Options, log 
 			}
 		}
 		runs := []*store.Run{{Conn: c, ID: info.ID, AsOf: info.AsOf, Log: log}}
-		for len(runs) < Parallel && len(runs) < len(todo) {
+		for len(runs) < opt.Parallel && len(runs) < len(todo) {
 			sc, err := db.Conn(ctx)
 			if err != nil {
 				return err

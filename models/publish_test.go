@@ -86,7 +86,10 @@ func TestRunPublishesAtOnce(t *testing.T) {
 		t.Errorf("after a failed run: live schema %q (want %q), %d results schemas (want 1)", live(), firstLive, schemas())
 	}
 
-	second, err := models.RunAll(ctx, db, asOf, models.Default(), quiet)
+	// One model at a time (models.parallel: 1) publishes the same way.
+	serial := models.Default()
+	serial.Parallel = 1
+	second, err := models.RunAll(ctx, db, asOf, serial, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}

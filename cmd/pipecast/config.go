@@ -131,6 +131,9 @@ func (c *Config) validate() error {
 			return fmt.Errorf("currency.rates.%s must be positive", k)
 		}
 	}
+	if c.Models.Parallel < 1 {
+		return fmt.Errorf("models.parallel must be at least 1, not %d", c.Models.Parallel)
+	}
 	return nil
 }
 

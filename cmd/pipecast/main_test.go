@@ -114,4 +114,8 @@ func TestConfigErrorsAreUsage(t *testing.T) {
 	if code, _, errOut := cli(t, dir, "config", "show"); code != exitUsage || !strings.Contains(errOut, "nonsense") {
 		t.Fatalf("exit %d, %q", code, errOut)
 	}
+	writeConfig(t, dir, "models:\n  parallel: 0\n")
+	if code, _, errOut := cli(t, dir, "config", "show"); code != exitUsage || !strings.Contains(errOut, "models.parallel") {
+		t.Fatalf("exit %d, %q", code, errOut)
+	}
 }
