@@ -406,11 +406,17 @@ func (l *loader) reserveDeals(n int) {
 }
 
 // dealIndex finds a loaded deal. History and activity files list a deal's
-// rows together, so the last deal found is usually the one asked for again:
-// a string compare instead of a look-up in a map of a million.
+// rows together, and usually in the deals file's order, so the deal asked
+// for is most often the last one found or the one after it in the deals
+// file: a string compare instead of a look-up in a map of a million.
 func (l *loader) dealIndex(id string) (int32, bool) {
-	if n := len(l.dealList); l.lastDeal < int32(n) && n > 0 && l.dealList[l.lastDeal].id == id {
+	n := int32(len(l.dealList))
+	if l.lastDeal < n && l.dealList[l.lastDeal].id == id {
 		return l.lastDeal, true
+	}
+	if next := l.lastDeal + 1; next < n && l.dealList[next].id == id {
+		l.lastDeal = next
+		return next, true
 	}
 	i, ok := l.deals[id]
 	if ok {
