@@ -26,6 +26,9 @@ type Options struct {
 	// dataset replaces all of its rows (a snapshot), other datasets stay.
 	Dataset string
 	Format  string // "auto" (default), "canonical", or a CRM format name
+	// Engine is how the files are read: EngineAuto (""), EngineGo or
+	// EngineDuckDB (see duckdb.go).
+	Engine string
 	// Formats are the formats auto-detection tries, in order; nil means
 	// canonical only. The CLI passes every CRM adapter, then canonical.
 	Formats      []Format
@@ -147,10 +150,6 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 	if err != nil {
 		return nil, err
 	}
-	type input struct {
-		t  *Table
-		ra *Recognised
-	}
 	var inputs []input
 	defer func() {
 		for _, in := range inputs {
@@ -198,6 +197,34 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 	now := opt.Now
 	if now.IsZero() {
 		now = time.Now()
+	}
+	if opt.Engine != EngineGo {
+		plan, why := duckPlan(opt, inputs)
+		if why == "" {
+			t0 := time.Now()
+			err := runDuck(ctx, db, plan, opt, book, now.Add(24*time.Hour), rep)
+			if err == nil {
+				opt.Log.Debug("ingest through DuckDB", "seconds", time.Since(t0).Seconds())
+				return rep, nil
+			}
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			var nd *errNotDuck
+			if errors.As(err, &nd) {
+				why = nd.why
+			} else {
+				why = err.Error()
+			}
+			rep.Files, rep.Read, rep.Loaded, rep.Rejected = nil, 0, 0, 0
+			opt.Log.Debug("reading with Go", "why", why, "seconds", time.Since(t0).Seconds())
+		}
+		if opt.Engine == EngineDuckDB {
+			return nil, &errNotDuck{why}
+		}
+		if rep.Files == nil && why != "" {
+			opt.Log.Debug("reading with Go", "why", why)
+		}
 	}
 	started := time.Now().UTC()
 	err = db.Tx(ctx, func(ctx context.Context, c *store.Conn) error {
@@ -310,9 +337,8 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 // prepare clears the dataset's old snapshot inside the transaction and
 // creates the staging tables.
 func (l *loader) prepare(ctx context.Context) error {
-	params := map[string]any{"dataset": l.opt.Dataset}
-	if err := l.conn.ExecScript(ctx, store.Query("ingest/prepare.sql"), params); err != nil {
-		return fmt.Errorf("prepare load: %w", err)
+	if err := l.prepareTables(ctx); err != nil {
+		return err
 	}
 	// Ids other datasets own cannot be reused by this one.
 	l.others = map[string]string{}
@@ -335,8 +361,40 @@ func (l *loader) prepare(ctx context.Context) error {
 		}
 		rows.Close()
 	}
-	// Configuration tables: currency rates as configured now (stages are
-	// written once the lookups are read: writeStages).
+
+	c := newAppender(ctx, l.conn)
+	l.appender = c
+	l.rejects = newBatch(c, "ingest_rejects", col("run_id", arrow.BinaryTypes.String), col("file", arrow.BinaryTypes.String),
+		col("line", arrow.PrimitiveTypes.Int64), col("column", arrow.BinaryTypes.String), col("value", arrow.BinaryTypes.String),
+		col("reason", arrow.BinaryTypes.String))
+	// Rows go straight into the canonical tables, inside the transaction;
+	// finish only fills in what needs every row first.
+	s, f, i, ts, d, b := arrow.BinaryTypes.String, arrow.PrimitiveTypes.Float64, arrow.PrimitiveTypes.Int64, tsType, dateType, arrow.FixedWidthTypes.Boolean
+	l.out = map[Role]*batch{
+		RoleDeals: newBatch(c, "deals", col("deal_id", s), col("account_id", s), col("name", s), col("owner", s), col("team", s),
+			col("pipeline", s), col("stage", s), col("status", s), col("amount", f), col("currency", s), col("amount_base", f),
+			col("list_amount", f), col("created_at", ts), col("closed_at", ts), col("expected_close_date", d), col("probability", f),
+			col("forecast_category", s), col("deal_type", s), col("lost_reason", s), col("source", s), col("dataset", s),
+			col("deal_type_derived", b), col("history", s)),
+		RoleHistory: newBatch(c, "stage_history", col("dataset", s), col("deal_id", s), col("seq", arrow.PrimitiveTypes.Int32),
+			col("stage", s), col("entered_at", ts), col("probability", f), col("amount", f), col("amount_base", f),
+			col("expected_close_date", d), col("rebuilt", b)),
+		RoleAccounts: newBatch(c, "accounts", col("account_id", s), col("name", s), col("industry", s), col("region", s),
+			col("employees", i), col("created_at", ts), col("parent_account_id", s), col("dataset", s), col("stub", b)),
+		RoleActivities: newBatch(c, "activities", col("account_id", s), col("deal_id", s), col("type", s), col("occurred_at", ts),
+			col("dataset", s)),
+	}
+	return nil
+}
+
+// prepareTables drops the dataset's previous snapshot and writes the
+// configuration tables: currency rates as configured now and the settings
+// (stages are written once the lookups are read: writeStages).
+func (l *loader) prepareTables(ctx context.Context) error {
+	params := map[string]any{"dataset": l.opt.Dataset}
+	if err := l.conn.ExecScript(ctx, store.Query("ingest/prepare.sql"), params); err != nil {
+		return fmt.Errorf("prepare load: %w", err)
+	}
 	if _, err := l.conn.ExecContext(ctx, "DELETE FROM currency_rates"); err != nil {
 		return err
 	}
@@ -363,28 +421,6 @@ func (l *loader) prepare(ctx context.Context) error {
 		}
 	}
 
-	c := newAppender(ctx, l.conn)
-	l.appender = c
-	l.rejects = newBatch(c, "ingest_rejects", col("run_id", arrow.BinaryTypes.String), col("file", arrow.BinaryTypes.String),
-		col("line", arrow.PrimitiveTypes.Int64), col("column", arrow.BinaryTypes.String), col("value", arrow.BinaryTypes.String),
-		col("reason", arrow.BinaryTypes.String))
-	// Rows go straight into the canonical tables, inside the transaction;
-	// finish only fills in what needs every row first.
-	s, f, i, ts, d, b := arrow.BinaryTypes.String, arrow.PrimitiveTypes.Float64, arrow.PrimitiveTypes.Int64, tsType, dateType, arrow.FixedWidthTypes.Boolean
-	l.out = map[Role]*batch{
-		RoleDeals: newBatch(c, "deals", col("deal_id", s), col("account_id", s), col("name", s), col("owner", s), col("team", s),
-			col("pipeline", s), col("stage", s), col("status", s), col("amount", f), col("currency", s), col("amount_base", f),
-			col("list_amount", f), col("created_at", ts), col("closed_at", ts), col("expected_close_date", d), col("probability", f),
-			col("forecast_category", s), col("deal_type", s), col("lost_reason", s), col("source", s), col("dataset", s),
-			col("deal_type_derived", b), col("history", s)),
-		RoleHistory: newBatch(c, "stage_history", col("dataset", s), col("deal_id", s), col("seq", arrow.PrimitiveTypes.Int32),
-			col("stage", s), col("entered_at", ts), col("probability", f), col("amount", f), col("amount_base", f),
-			col("expected_close_date", d), col("rebuilt", b)),
-		RoleAccounts: newBatch(c, "accounts", col("account_id", s), col("name", s), col("industry", s), col("region", s),
-			col("employees", i), col("created_at", ts), col("parent_account_id", s), col("dataset", s), col("stub", b)),
-		RoleActivities: newBatch(c, "activities", col("account_id", s), col("deal_id", s), col("type", s), col("occurred_at", ts),
-			col("dataset", s)),
-	}
 	return nil
 }
 
@@ -623,12 +659,18 @@ func (l *loader) finish(ctx context.Context, rep *Report, started time.Time) err
 		return err
 	}
 	l.restoreThreads = nil
-	params := map[string]any{"dataset": l.opt.Dataset}
 	if len(labels) > 0 {
 		if err := l.markHistory(ctx, labels); err != nil {
 			return fmt.Errorf("finish load: %w", err)
 		}
 	}
+	return l.finishTables(ctx, rep, started)
+}
+
+// finishTables derives deal types, adds stub accounts when no accounts
+// file was given, and records the run and its files.
+func (l *loader) finishTables(ctx context.Context, rep *Report, started time.Time) error {
+	params := map[string]any{"dataset": l.opt.Dataset}
 	var scripts []string
 	if l.derivedTypes {
 		scripts = append(scripts, "ingest/deal_types.sql")
@@ -647,7 +689,7 @@ func (l *loader) finish(ctx context.Context, rep *Report, started time.Time) err
 			return err
 		}
 	}
-	_, err = l.conn.ExecContext(ctx, `INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	_, err := l.conn.ExecContext(ctx, `INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		rep.RunID, rep.Dataset, started, time.Now().UTC(), rep.Read, rep.Loaded, rep.Rejected)
 	return err
 }

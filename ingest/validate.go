@@ -219,6 +219,31 @@ func normaliseDealType(s string) (string, bool) {
 	return "", false
 }
 
+// dealStage reads a deal's stage column together with its status: the
+// stage is the deal's current stage, and a closed deal whose stage column
+// still shows an open stage was closed from that stage. It returns the
+// deal's current stage, the stage its history starts in when the row tells
+// ("" for a deal closed in a closed stage), or why the two disagree.
+func dealStage(pipe *pipelineIndex, st stageRef, status string) (stageRef, string, string) {
+	switch {
+	case status == "open" && st.kind != "open":
+		return st, "", fmt.Sprintf("status is open but stage %q is a %s stage", st.name, st.kind)
+	case status != "open" && st.kind == "open":
+		entry := st.name
+		if status == "won" {
+			st, _ = pipe.stage(pipe.won)
+		} else {
+			st, _ = pipe.stage(pipe.lost)
+		}
+		return st, entry, ""
+	case status != "open" && st.kind != status:
+		return st, "", fmt.Sprintf("status is %s but stage %q is a %s stage", status, st.name, st.kind)
+	case status == "open":
+		return st, st.name, ""
+	}
+	return st, "", ""
+}
+
 func (l *loader) deal(ctx context.Context, v *rowValues, ra *Recognised) error {
 	id, _, err := v.text("deal_id", true)
 	if err != nil {
@@ -265,23 +290,9 @@ func (l *loader) deal(ctx context.Context, v *rowValues, ra *Recognised) error {
 	if err != nil {
 		return err
 	}
-	// The stage is the deal's current stage; a closed deal whose stage
-	// column still shows an open stage was closed from that stage.
-	entry := ""
-	switch {
-	case status == "open" && st.kind != "open":
-		return v.bad("status", fmt.Sprintf("status is open but stage %q is a %s stage", st.name, st.kind))
-	case status != "open" && st.kind == "open":
-		entry = st.name
-		if status == "won" {
-			st, _ = pipe.stage(pipe.won)
-		} else {
-			st, _ = pipe.stage(pipe.lost)
-		}
-	case status != "open" && st.kind != status:
-		return v.bad("status", fmt.Sprintf("status is %s but stage %q is a %s stage", status, st.name, st.kind))
-	case status == "open":
-		entry = st.name
+	st, entry, reason := dealStage(pipe, st, status)
+	if reason != "" {
+		return v.bad("status", reason)
 	}
 	amount, hasAmount, err := v.amount("amount", !ra.AllowNoAmount)
 	if err != nil {

@@ -172,12 +172,14 @@ type Conn struct {
 // writes becomes visible at once, or not at all when fn fails, the context is
 // cancelled or the process dies.
 func (db *DB) Tx(ctx context.Context, fn func(ctx context.Context, c *Conn) error) (err error) {
-	sc, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer sc.Close()
-	c := &Conn{sc}
+	return db.WithConn(ctx, func(ctx context.Context, c *Conn) error {
+		return c.Tx(ctx, func(ctx context.Context) error { return fn(ctx, c) })
+	})
+}
+
+// Tx runs fn inside one transaction on the connection (see DB.Tx), for
+// work that prepares temporary tables on the connection before it.
+func (c *Conn) Tx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
 	if _, err := c.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return err
 	}
@@ -195,7 +197,7 @@ func (db *DB) Tx(ctx context.Context, fn func(ctx context.Context, c *Conn) erro
 			err = fmt.Errorf("commit: %w", cerr)
 		}
 	}()
-	return fn(ctx, c)
+	return fn(ctx)
 }
 
 // WithConn runs fn on a pinned connection without a transaction.

@@ -22,6 +22,7 @@ type ingestOptions struct {
 	dataset string
 	strict  bool
 	mapping string
+	engine  string
 }
 
 func (a *app) ingestCmd() *cobra.Command {
@@ -44,6 +45,7 @@ database as it was. Ingesting the same export twice gives the same data.`,
 	f.StringVar(&o.format, "format", "auto", "export format: auto or "+strings.Join(ingest.FormatNames(formats()), ", "))
 	f.StringVar(&o.dataset, "dataset", "", "dataset name (default from config: \"default\"); a new ingest of a dataset replaces it")
 	f.StringVar(&o.mapping, "mapping", "", "YAML mapping file for an export no adapter knows (docs/adapters.md); files its tables fit use it")
+	f.StringVar(&o.engine, "engine", "auto", "how files are read: auto (DuckDB's reader for a canonical CSV export whose values it reads exactly as Go does, Go otherwise; -v says which and why), go or duckdb")
 	f.BoolVar(&o.strict, "strict", false, "exit 1 when any row was rejected (the good rows still load)")
 	return cmd
 }
@@ -52,6 +54,12 @@ func (a *app) runIngest(cmd *cobra.Command, o ingestOptions, paths []string) err
 	ctx := cmd.Context()
 	opt := a.cfg.ingestOptions()
 	opt.Format = o.format
+	switch o.engine {
+	case ingest.EngineAuto, ingest.EngineGo, ingest.EngineDuckDB:
+		opt.Engine = o.engine
+	default:
+		return usagef("--engine must be auto, go or duckdb, not %q", o.engine)
+	}
 	opt.Formats = formats()
 	if o.mapping != "" {
 		m, err := crm.LoadMapping(o.mapping)

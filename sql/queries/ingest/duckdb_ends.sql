@@ -1,0 +1,34 @@
+-- DuckDB's path through ingest, once the history is in: what
+-- loader.finishHistory adds. A deal the export has no history for gets one
+-- entry at created_at into the stage it entered first (the open stage the
+-- deals row names, else the pipeline's first): 'rebuilt'. A closed deal
+-- whose history does not end in a stage of its outcome gets a closing
+-- entry into its won or lost stage at closed_at (or its last entry, if
+-- later): 'partial', as is an open deal whose history does not end in its
+-- current stage. The labels (pc_deal_history) go to deals in duckdb_load.sql.
+CREATE OR REPLACE TEMP TABLE pc_ends AS
+SELECT d.deal_id, d.pipeline, d.status, d.stage, d.created_at, d.closed_at, h.n,
+       coalesce(h.last_stage, d.entry, d.first_stage) AS last_stage,
+       coalesce(h.last_at, d.created_at) AS last_at
+FROM (SELECT rowid AS deal, * FROM pc_deals) d
+LEFT JOIN (SELECT deal, count(*) AS n, arg_max(stage, seq) AS last_stage, max(entered_at) AS last_at
+           FROM pc_stage_history GROUP BY deal) h ON h.deal = d.deal;
+
+CREATE OR REPLACE TEMP TABLE pc_ends2 AS
+SELECT e.*, coalesce(k.kind, pc_fallback('a stage not in the stages table')) AS last_kind
+FROM pc_ends e LEFT JOIN pc_stage_kinds k ON k.pipeline = e.pipeline AND k.stage = e.last_stage;
+
+INSERT INTO pc_stage_history (deal_id, seq, stage, entered_at, rebuilt)
+SELECT deal_id, 1, last_stage, created_at, true FROM pc_ends2 WHERE n IS NULL;
+
+INSERT INTO pc_stage_history (deal_id, seq, stage, entered_at, rebuilt)
+SELECT deal_id, coalesce(n, 1) + 1, stage, greatest(closed_at, last_at), true
+FROM pc_ends2 WHERE status <> 'open' AND last_kind <> status;
+
+CREATE OR REPLACE TEMP TABLE pc_deal_history AS
+SELECT deal_id, CASE WHEN n IS NULL THEN 'rebuilt' ELSE 'partial' END AS history
+FROM pc_ends2
+WHERE n IS NULL OR (status <> 'open' AND last_kind <> status) OR (status = 'open' AND last_stage <> stage);
+
+DROP TABLE pc_ends;
+DROP TABLE pc_ends2;
