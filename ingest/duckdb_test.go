@@ -178,7 +178,16 @@ func writeExport(t *testing.T, files map[string]string) string {
 	return dir
 }
 
+// tryDuckDBAlways makes the automatic choice try DuckDB on exports of any
+// size, for the test.
+func tryDuckDBAlways(t *testing.T) {
+	was := duckMinBytes
+	duckMinBytes = 0
+	t.Cleanup(func() { duckMinBytes = was })
+}
+
 func TestDuckDBPathLoadsWhatGoLoads(t *testing.T) {
+	tryDuckDBAlways(t)
 	opt := Options{Rates: testRates, Now: testNow}
 	t.Run("tricky", func(t *testing.T) {
 		if err := bothWays(t, []string{writeExport(t, tricky)}, opt, EngineDuckDB); err != nil {
@@ -215,6 +224,7 @@ func TestDuckDBPathLoadsWhatGoLoads(t *testing.T) {
 // Every broken export of the catalogue, and every way an export can need
 // the Go path, loads the same through the automatic choice as through Go.
 func TestDuckDBPathFallsBack(t *testing.T) {
+	tryDuckDBAlways(t)
 	for _, c := range badCases {
 		t.Run("bad/"+c.name, func(t *testing.T) {
 			t.Parallel()
@@ -298,5 +308,16 @@ func TestDuckDBPathFallsBack(t *testing.T) {
 				t.Errorf("the DuckDB path was taken or failed for another reason than %q:\n%s", c.why, log.String())
 			}
 		})
+	}
+}
+
+// The automatic choice leaves small exports to Go, which starts sooner.
+func TestDuckDBPathSkipsSmallExports(t *testing.T) {
+	var log bytes.Buffer
+	opt := Options{Rates: testRates, Now: testNow,
+		Log: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	bothWays(t, []string{writeExport(t, tricky)}, opt, EngineAuto)
+	if !strings.Contains(log.String(), "the export is small") {
+		t.Errorf("the DuckDB path was tried on a small export:\n%s", log.String())
 	}
 }

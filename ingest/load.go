@@ -200,6 +200,15 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 	}
 	if opt.Engine != EngineGo {
 		plan, why := duckPlan(opt, inputs)
+		if why == "" && opt.Engine != EngineDuckDB {
+			var size int64
+			for _, in := range inputs {
+				size += in.t.size
+			}
+			if size < duckMinBytes {
+				why = fmt.Sprintf("the export is small (%d MB): Go reads it sooner", size>>20)
+			}
+		}
 		if why == "" {
 			t0 := time.Now()
 			err := runDuck(ctx, db, plan, opt, book, now.Add(24*time.Hour), rep)
