@@ -162,8 +162,13 @@ func (s *Staging) Publish(ctx context.Context, tables []string, also func(ctx co
 	s.published = true
 	if s.Live != "" && s.Live != s.Schema {
 		// Nothing points there any more; a failure here only leaves space
-		// the next run reclaims.
-		_, _ = s.c.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+s.Live+" CASCADE")
+		// the next run reclaims. The checkpoint first: a WAL that holds both
+		// the views' repointing and this drop could not be replayed after a
+		// kill (DuckDB 1.5.6: "Cannot drop entry ... because there are
+		// entries that depend on it"; TestKilledRunLeavesResultsIntact).
+		if _, err := s.c.ExecContext(ctx, "CHECKPOINT"); err == nil {
+			_, _ = s.c.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+s.Live+" CASCADE")
+		}
 	}
 	return nil
 }
