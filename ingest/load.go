@@ -209,7 +209,8 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 				why = fmt.Sprintf("the export is small (%d MB): Go reads it sooner", size>>20)
 			}
 		}
-		if why == "" {
+		tried := why == ""
+		if tried {
 			t0 := time.Now()
 			err := runDuck(ctx, db, plan, opt, book, now.Add(24*time.Hour), rep)
 			if err == nil {
@@ -231,7 +232,7 @@ func Run(ctx context.Context, db *store.DB, paths []string, opt Options) (*Repor
 		if opt.Engine == EngineDuckDB {
 			return nil, &errNotDuck{why}
 		}
-		if rep.Files == nil && why != "" {
+		if !tried {
 			opt.Log.Debug("reading with Go", "why", why)
 		}
 	}
