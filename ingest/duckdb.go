@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -157,6 +158,22 @@ func scanFile(path string) fileScan {
 			stop = max(0, len(block)-2)
 		}
 		for i := 0; i < stop; i++ {
+			// Eight bytes at a time while none is a space, a control
+			// character or part of a multi-byte character: subtracting
+			// 0x21 from each byte sets its top bit when it is below 0x21
+			// (a borrow can only flag more bytes, never fewer).
+			for i+8 <= stop {
+				w := binary.LittleEndian.Uint64(block[i:])
+				if ((w-0x2121212121212121)|w)&0x8080808080808080 != 0 {
+					break
+				}
+				prev = block[i+7]
+				lineLen += 8
+				i += 8
+			}
+			if i == stop {
+				break
+			}
 			c := block[i]
 			if c >= 0x20 && c < 0x80 && c != ' ' {
 				prev = c
