@@ -7,12 +7,21 @@
 -- later): 'partial', as is an open deal whose history does not end in its
 -- current stage. The labels (pc_deal_history) go to deals in duckdb_load.sql.
 CREATE OR REPLACE TEMP TABLE pc_ends AS
-SELECT d.deal_id, d.pipeline, d.status, d.stage, d.created_at, d.closed_at, h.n,
+SELECT d.deal, d.deal_id, d.pipeline, d.status, d.stage, d.created_at, d.closed_at, h.n, h.gaps,
        coalesce(h.last_stage, d.entry, d.first_stage) AS last_stage,
        coalesce(h.last_at, d.created_at) AS last_at
 FROM (SELECT rowid AS deal, * FROM pc_deals) d
-LEFT JOIN (SELECT deal, count(*) AS n, arg_max(stage, seq) AS last_stage, max(entered_at) AS last_at
+LEFT JOIN (SELECT deal, count(*) AS n, max(seq) <> count(*) AS gaps, arg_max(stage, seq) AS last_stage,
+                  max(entered_at) AS last_at
            FROM pc_stage_history GROUP BY deal) h ON h.deal = d.deal;
+
+-- Entries numbered 1.. per deal again where duckdb_history.sql left a gap
+-- (a row that repeated its stage); only those deals are sorted again.
+UPDATE pc_stage_history SET seq = r.seq
+FROM (SELECT deal, seq AS old, row_number() OVER (PARTITION BY deal ORDER BY seq)::INTEGER AS seq
+      FROM pc_stage_history
+      WHERE deal IN (SELECT deal FROM pc_ends WHERE gaps)) r
+WHERE pc_stage_history.deal = r.deal AND pc_stage_history.seq = r.old;
 
 CREATE OR REPLACE TEMP TABLE pc_ends2 AS
 SELECT e.*, coalesce(k.kind, pc_fallback('a stage not in the stages table')) AS last_kind
