@@ -273,6 +273,8 @@ func runDuck(ctx context.Context, db *store.DB, plan map[Role]input, opt Options
 			for _, r := range order {
 				_, _ = c.ExecContext(context.Background(), "DROP VIEW IF EXISTS pc_src_"+duckName(r))
 			}
+			// duckdb_deals.sql turns an optimizer pass off for one statement.
+			_, _ = c.ExecContext(context.Background(), "RESET disabled_optimizers")
 		}()
 		t0 := time.Now()
 		if err := c.ExecScript(ctx, store.Query("ingest/duckdb_macros.sql"), nil); err != nil {
