@@ -13,15 +13,16 @@ CREATE OR REPLACE TEMP TABLE pc_ends AS
 SELECT deal, deal_id, status, stage, created_at, closed_at, n, gaps, last_stage, last_at,
        n IS NULL AS rebuilt, status <> 'open' AND last_kind <> status AS closing,
        status = 'open' AND last_stage <> stage AS open_elsewhere
-FROM (SELECT d.deal, d.deal_id, d.status, d.stage, d.created_at, d.closed_at, h.n, h.gaps,
-             e.last_stage, coalesce(h.last_at, d.created_at) AS last_at,
-             coalesce(k.kind, pc_fallback('a stage not in the stages table')) AS last_kind
-      FROM (SELECT rowid AS deal, deal_id, pipeline, status, stage, created_at, closed_at, entry, first_stage FROM pc_deals) d
-      LEFT JOIN (SELECT deal, count(*) AS n, max(seq) <> count(*) AS gaps, arg_max(stage, seq) AS last_stage,
-                        max(entered_at) AS last_at
-                 FROM pc_stage_history GROUP BY deal) h ON h.deal = d.deal
-      CROSS JOIN LATERAL (SELECT coalesce(h.last_stage, d.entry, d.first_stage) AS last_stage) e
-      LEFT JOIN pc_stage_kinds k ON k.pipeline = d.pipeline AND k.stage = e.last_stage)
+FROM (SELECT e.*, coalesce(k.kind, pc_fallback('a stage not in the stages table')) AS last_kind
+      FROM (SELECT d.deal, d.deal_id, d.pipeline, d.status, d.stage, d.created_at, d.closed_at, h.n, h.gaps,
+                   coalesce(h.last_stage, d.entry, d.first_stage) AS last_stage,
+                   coalesce(h.last_at, d.created_at) AS last_at
+            FROM (SELECT rowid AS deal, deal_id, pipeline, status, stage, created_at, closed_at, entry, first_stage
+                  FROM pc_deals) d
+            LEFT JOIN (SELECT deal, count(*) AS n, max(seq) <> count(*) AS gaps, arg_max(stage, seq) AS last_stage,
+                              max(entered_at) AS last_at
+                       FROM pc_stage_history GROUP BY deal) h ON h.deal = d.deal) e
+      LEFT JOIN pc_stage_kinds k ON k.pipeline = e.pipeline AND k.stage = e.last_stage)
 WHERE n IS NULL OR gaps OR (status <> 'open' AND last_kind <> status) OR (status = 'open' AND last_stage <> stage);
 
 -- Entries numbered 1.. per deal again where duckdb_history.sql left a gap
