@@ -38,7 +38,7 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
 
 # Each fuzz target for a bounded time.
-FUZZ_TARGETS := FuzzParseAmount FuzzParseTime FuzzFastISO FuzzNormalizeHeader FuzzRecognise FuzzCSVFile FuzzXLSXFile
+FUZZ_TARGETS := FuzzParseAmount FuzzParseTime FuzzFastISO FuzzShapes FuzzNormalizeHeader FuzzRecognise FuzzCSVFile FuzzXLSXFile
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		echo "== $$t ($(FUZZTIME))"; \

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"strconv"
 	"strings"
@@ -120,12 +121,18 @@ type fileScan struct {
 	// character, a lone carriage return, a Unicode space (strings.TrimSpace
 	// trims it, SQL's trim does not), a blank first line.
 	odd string
-	err error
+	// proven[c]: every value of source column c, trimmed, is empty or has
+	// the syntax its field's kind asks (colCheck).
+	proven []bool
+	err    error
 }
 
-// scanFile reads a file once on the caller's goroutine.
-func scanFile(path string) fileScan {
+// scanFile reads a file once on the caller's goroutine; kinds are the
+// kinds of its columns' fields (kText for a column no field reads), for
+// colCheck.
+func scanFile(path string, kinds []kind) fileScan {
 	var s fileScan
+	cc := newColCheck(kinds)
 	f, err := os.Open(path)
 	if err != nil {
 		s.err = err
@@ -142,6 +149,7 @@ func scanFile(path string) fileScan {
 		n, rerr := io.ReadFull(f, buf[len(carry):])
 		if n > 0 {
 			h.Write(buf[len(carry) : len(carry)+n])
+			cc.feed(buf[len(carry) : len(carry)+n])
 			s.size += int64(n)
 		}
 		block := buf[:len(carry)+n]
@@ -226,7 +234,156 @@ func scanFile(path string) fileScan {
 		copy(buf, carry)
 	}
 	s.sum = hex.EncodeToString(h.Sum(nil))
+	s.proven = cc.finish()
 	return s
+}
+
+// colCheck proves, line by line, that a column's values all have the one
+// syntax SQL would otherwise check value by value with a regular
+// expression (an ISO date or timestamp, a plain decimal): sourceView
+// tells the scripts which columns need no such check, and the cast that
+// follows still checks each value (a day that does not exist, a range).
+// Only lines without a quote are read; a quote anywhere, or a line with
+// fewer fields than the header, proves nothing for any column.
+type colCheck struct {
+	kinds   []kind
+	ok      []bool
+	open    int // columns still proven
+	last    int // the last column checked
+	line    int
+	partial []byte
+}
+
+func newColCheck(kinds []kind) *colCheck {
+	c := &colCheck{kinds: kinds, ok: make([]bool, len(kinds))}
+	for i, k := range kinds {
+		if k != kText {
+			c.ok[i] = true
+			c.open++
+			c.last = i
+		}
+	}
+	return c
+}
+
+// feed takes the file's next bytes.
+func (c *colCheck) feed(p []byte) {
+	for c.open > 0 && len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			c.partial = append(c.partial, p...)
+			return
+		}
+		l := p[:i]
+		if len(c.partial) > 0 {
+			c.partial = append(c.partial, l...)
+			l = c.partial
+		}
+		c.check(l)
+		c.partial = c.partial[:0]
+		p = p[i+1:]
+	}
+}
+
+// finish reads a last line without a line break and returns the proof.
+func (c *colCheck) finish() []bool {
+	if c.open > 0 && len(c.partial) > 0 {
+		c.check(c.partial)
+	}
+	if c.open == 0 {
+		return nil
+	}
+	return c.ok
+}
+
+func (c *colCheck) check(l []byte) {
+	c.line++
+	if c.line == 1 { // the header
+		return
+	}
+	if bytes.IndexByte(l, '"') >= 0 {
+		c.fail()
+		return
+	}
+	l = bytes.TrimSuffix(l, []byte{'\r'})
+	// Fields up to the last column checked; a line with another number of
+	// fields than the header stops DuckDB's strict reader anyway.
+	for col, start := 0, 0; ; col++ {
+		i := nextComma(l, start)
+		if c.ok[col] && !valueShape(c.kinds[col], trimSpaces(l[start:i])) {
+			c.ok[col] = false
+			c.open--
+		}
+		if col == c.last {
+			return
+		}
+		if i == len(l) {
+			c.fail() // fewer fields than the header
+			return
+		}
+		start = i + 1
+	}
+}
+
+// nextComma returns the index of the first comma in l from i on, or
+// len(l): eight bytes at a time, x&0x7f+0x7f setting the top bit of each
+// byte of x but a zero one.
+func nextComma(l []byte, i int) int {
+	const low7, commas = 0x7f7f7f7f7f7f7f7f, 0x2c2c2c2c2c2c2c2c
+	for ; i+8 <= len(l); i += 8 {
+		x := binary.LittleEndian.Uint64(l[i:]) ^ commas
+		if z := ^((x&low7 + low7) | x | low7); z != 0 {
+			return i + bits.TrailingZeros64(z)/8
+		}
+	}
+	for ; i < len(l); i++ {
+		if l[i] == ',' {
+			return i
+		}
+	}
+	return len(l)
+}
+
+func trimSpaces(v []byte) []byte {
+	for len(v) > 0 && v[0] == ' ' {
+		v = v[1:]
+	}
+	for len(v) > 0 && v[len(v)-1] == ' ' {
+		v = v[:len(v)-1]
+	}
+	return v
+}
+
+func (c *colCheck) fail() {
+	clear(c.ok)
+	c.open = 0
+}
+
+// valueShape reports whether v, trimmed, is empty or has the syntax the
+// DuckDB path's macros accept for its kind (pc_iso, pc_plain).
+func valueShape(k kind, v []byte) bool {
+	if len(v) == 0 {
+		return true
+	}
+	switch k {
+	case kTime, kDate:
+		return isoShape(v)
+	case kAmount, kProb, kInt:
+		return plainDecimal(v, false)
+	}
+	return true
+}
+
+// columnKinds are the kinds of the fields in's columns hold, by source
+// column (kText where no field reads the column).
+func columnKinds(r Role, in input) []kind {
+	kinds := make([]kind, len(in.t.Header))
+	for i, c := range in.ra.Mapper.(*Mapping).Columns {
+		if c >= 0 {
+			kinds[c] = roleFields[r][i].kind
+		}
+	}
+	return kinds
 }
 
 // runDuck loads the planned inputs through DuckDB. The files are read,
@@ -248,7 +405,7 @@ func runDuck(ctx context.Context, db *store.DB, plan map[Role]input, opt Options
 		for _, r := range order {
 			if in, ok := plan[r]; ok {
 				select {
-				case scans[r] <- scanFile(in.t.Path):
+				case scans[r] <- scanFile(in.t.Path, columnKinds(r, in)):
 				case <-quit:
 					return
 				}
@@ -309,7 +466,7 @@ func runDuck(ctx context.Context, db *store.DB, plan map[Role]input, opt Options
 					return &errNotDuck{in.t.Name() + " has a line near the row length limit"}
 				}
 			}
-			if _, err := c.ExecContext(ctx, sourceView(r, plan, s.trim)); err != nil {
+			if _, err := c.ExecContext(ctx, sourceView(r, plan, s)); err != nil {
 				return err
 			}
 			t0 := time.Now()
@@ -413,20 +570,26 @@ func duckName(r Role) string {
 // reader, every value text, with the role's canonical columns picked out
 // as the mapping says (NULL for a column the file lacks), trimmed when the
 // file may have spaces around values, NULL when empty.
-func sourceView(r Role, plan map[Role]input, trim bool) string {
+func sourceView(r Role, plan map[Role]input, s fileScan) string {
 	in, ok := plan[r]
 	var sel []string
 	for i, f := range roleFields[r] {
-		expr := "NULL::VARCHAR"
+		expr, proven := "NULL::VARCHAR", false
 		if c := -1; ok {
 			if c = in.ra.Mapper.(*Mapping).Columns[i]; c >= 0 {
 				expr = fmt.Sprintf("nullif(c%d, '')", c)
-				if trim {
+				if s.trim {
 					expr = fmt.Sprintf("nullif(trim(c%d), '')", c)
 				}
+				proven = s.proven != nil && s.proven[c]
 			}
 		}
 		sel = append(sel, expr+" AS "+store.Quote(f.name))
+		if f.kind != kText {
+			// Whether colCheck proved the column's syntax: a constant,
+			// which DuckDB folds into pc_iso and pc_plain.
+			sel = append(sel, fmt.Sprintf("%t AS %s", proven, store.Quote(f.name+"_ok")))
+		}
 	}
 	if !ok { // no such file: no rows
 		return fmt.Sprintf("CREATE OR REPLACE TEMP VIEW pc_src_%s AS SELECT %s WHERE false", duckName(r), strings.Join(sel, ", "))

@@ -259,6 +259,10 @@ func TestDuckDBPathFallsBack(t *testing.T) {
 		{"timestamp with a zone", edit("stage_history.csv", "2024-01-20,", "2024-01-20T10:00:00Z,"), nil, "a timestamp"},
 		{"future date", edit("activities.csv", "2024-04-02", "2031-04-02"), nil, "a timestamp"},
 		{"impossible date", edit("deals.csv", "2024-02-05 10:00:00", "2024-02-30 10:00:00"), nil, "a timestamp"},
+		// The history and activities files have no quotes: colCheck proves
+		// their columns' syntax, and the cast and the range still check.
+		{"impossible date in a proven column", edit("stage_history.csv", "2024-01-20,", "2024-02-30,"), nil, "a timestamp"},
+		{"probability over 100 in a proven column", edit("stage_history.csv", ",25,", ",125,"), nil, "a probability"},
 		{"hour 24", edit("deals.csv", "2024-02-05 10:00:00", "2024-02-05 24:00:00"), nil, "a timestamp"},
 		{"probability over 100", edit("deals.csv", ",70,", ",170,"), nil, "a probability"},
 		{"probability with a percent sign", edit("deals.csv", ",70,", ",70%,"), nil, "a probability"},
@@ -319,5 +323,40 @@ func TestDuckDBPathSkipsSmallExports(t *testing.T) {
 	bothWays(t, []string{writeExport(t, tricky)}, opt, EngineAuto)
 	if !strings.Contains(log.String(), "the export is small") {
 		t.Errorf("the DuckDB path was tried on a small export:\n%s", log.String())
+	}
+}
+
+// colCheck proves a column only when every value of it, trimmed, is empty
+// or in its kind's one syntax, whatever the chunks the file arrives in.
+func TestColCheck(t *testing.T) {
+	kinds := []kind{kText, kTime, kAmount, kDate}
+	header := "deal_id,entered_at,amount,expected_close_date\r\n"
+	cases := []struct {
+		name, body string
+		want       []bool // nil: nothing proven
+	}{
+		{"all good", "D1,2024-01-02 09:00:00,1200.50,2024-03-01\r\nD2, 2024-01-03T10:00:00 ,,\r\n", []bool{false, true, true, true}},
+		{"no line break at the end", "D1,2024-01-02,7550,2024-03-01", []bool{false, true, true, true}},
+		{"a time in another form", "D1,2024-01-02 09:00,1,2024-03-01\r\n", []bool{false, false, true, true}},
+		{"an hour past 23", "D1,2024-01-02 24:00:00,1,2024-03-01\r\n", []bool{false, false, true, true}},
+		{"an amount with a sign", "D1,2024-01-02,-1,2024-03-01\r\n", []bool{false, true, false, true}},
+		{"an amount with a thousands comma, quoted", "D1,2024-01-02,\"1,200\",2024-03-01\r\n", nil},
+		{"a short line", "D1,2024-01-02\r\n", nil},
+		{"every column wrong", "D1,x,y,z\r\n", nil},
+		{"the header alone", "", []bool{false, true, true, true}},
+	}
+	for _, c := range cases {
+		file := header + c.body
+		for _, chunk := range []int{1, 3, 7, len(file) + 1} {
+			cc := newColCheck(kinds)
+			for p := []byte(file); len(p) > 0; {
+				n := min(chunk, len(p))
+				cc.feed(p[:n])
+				p = p[n:]
+			}
+			if got := cc.finish(); fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Errorf("%s, in chunks of %d: proven %v, want %v", c.name, chunk, got, c.want)
+			}
+		}
 	}
 }

@@ -102,11 +102,14 @@ func ParseAmount(s string, decimalComma bool) (float64, error) {
 	return v, nil
 }
 
+// text is a value as a string or as the bytes of a file.
+type text interface{ ~string | ~[]byte }
+
 // plainDecimal reports whether s is digits with at most one decimal point
 // between digits, which every reading of ParseAmount takes as the decimal
 // number it is, except that with decimal commas "1.200" means 1200.
-func plainDecimal(s string, decimalComma bool) bool {
-	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
+func plainDecimal[T text](s T, decimalComma bool) bool {
+	if len(s) == 0 || s[0] == '.' || s[len(s)-1] == '.' {
 		return false
 	}
 	dot := false
@@ -487,36 +490,48 @@ func normaliseNumber(t string, decimalComma bool) (string, error) {
 // other form, and any out-of-range field, is left to the layouts above
 // (ok false), which also word the errors.
 func fastISO(t string, loc *time.Location) (time.Time, bool) {
-	if len(t) != 10 && len(t) != 19 {
+	if !isoShape(t) {
 		return time.Time{}, false
 	}
 	num := func(i, n int) int {
 		v := 0
 		for _, c := range []byte(t[i : i+n]) {
-			if c < '0' || c > '9' {
-				return -1
-			}
 			v = v*10 + int(c-'0')
 		}
 		return v
 	}
 	y, m, d := num(0, 4), num(5, 2), num(8, 2)
-	if y < 0 || m < 1 || m > 12 || d < 1 || t[4] != '-' || t[7] != '-' {
+	if m < 1 || m > 12 || d < 1 {
 		return time.Time{}, false
 	}
 	hh, mm, ss := 0, 0, 0
 	if len(t) == 19 {
-		if (t[10] != ' ' && t[10] != 'T') || t[13] != ':' || t[16] != ':' {
-			return time.Time{}, false
-		}
 		hh, mm, ss = num(11, 2), num(14, 2), num(17, 2)
-		if hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59 {
-			return time.Time{}, false
-		}
 	}
 	tm := time.Date(y, time.Month(m), d, hh, mm, ss, 0, loc)
 	if tm.Day() != d { // 2025-02-30: let the slow path say it is not a real date
 		return time.Time{}, false
 	}
 	return tm.UTC(), true
+}
+
+// isoShape reports whether t has the form fastISO reads: YYYY-MM-DD, or
+// with " HH:MM:SS" or "THH:MM:SS", hours 00-23, minutes and seconds 00-59
+// (the regular expression of pc_iso in duckdb_macros.sql). Whether the day
+// exists is fastISO's, and SQL's cast's, to say.
+func isoShape[T text](t T) bool {
+	if len(t) != 10 && len(t) != 19 {
+		return false
+	}
+	d := func(i int) bool { return t[i]-'0' <= 9 }
+	if !(d(0) && d(1) && d(2) && d(3) && t[4] == '-' && d(5) && d(6) && t[7] == '-' && d(8) && d(9)) {
+		return false
+	}
+	if len(t) == 10 {
+		return true
+	}
+	return (t[10] == ' ' || t[10] == 'T') &&
+		(t[11] <= '1' && d(11) && d(12) || t[11] == '2' && t[12]-'0' <= 3) &&
+		t[13] == ':' && t[14]-'0' <= 5 && d(15) &&
+		t[16] == ':' && t[17]-'0' <= 5 && d(18)
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"math"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -295,6 +296,29 @@ func FuzzFastISO(f *testing.F) {
 		}
 		if want := compareISO(t, s, time.UTC); !got.Equal(want) {
 			t.Errorf("fastISO(%q) = %v, time.Parse says %v", s, got, want)
+		}
+	})
+}
+
+// The syntaxes the DuckDB path's macros check with regular expressions
+// (sql/queries/ingest/duckdb_macros.sql), which colCheck proves with
+// isoShape and plainDecimal instead: both must say the same of any text.
+var (
+	isoRegexp   = regexp.MustCompile(`^\d{4}-\d\d-\d\d([ T]([01]\d|2[0-3]):[0-5]\d:[0-5]\d)?$`)
+	plainRegexp = regexp.MustCompile(`^\d+(\.\d+)?$`)
+)
+
+func FuzzShapes(f *testing.F) {
+	for _, s := range []string{"2024-02-29", "2024-02-29 23:59:59", "2024-02-29T24:00:00", "2024-02-29 19:60:00",
+		"2024-1-05", "2024-01-05  1:00:00", "1200.50", "7550", ".5", "5.", "1.2.3", "1e5", "-1", "", "٣"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := isoShape(s), isoRegexp.MatchString(s); got != want || isoShape([]byte(s)) != want {
+			t.Errorf("isoShape(%q) = %v, the regular expression says %v", s, got, want)
+		}
+		if got, want := plainDecimal(s, false), plainRegexp.MatchString(s); got != want || plainDecimal([]byte(s), false) != want {
+			t.Errorf("plainDecimal(%q) = %v, the regular expression says %v", s, got, want)
 		}
 	})
 }

@@ -7,4 +7,4 @@ SELECT account_id,
        -- lower() and Go's strings.ToLower agree on ASCII
        CASE WHEN type IS NULL OR regexp_full_match(type, '[ -~]*') THEN lower(type) ELSE pc_fallback('a non-ASCII type') END AS type,
        pc_required(pc_time(occurred_at, occurred_at_v, $now::TIMESTAMP), 'occurred_at') AS occurred_at
-FROM (SELECT *, pc_iso(occurred_at) AS occurred_at_v FROM pc_src_activities);
+FROM (SELECT *, pc_iso(occurred_at, occurred_at_ok) AS occurred_at_v FROM pc_src_activities);

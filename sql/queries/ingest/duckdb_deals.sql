@@ -40,8 +40,10 @@ FROM (SELECT pc_required(deal_id, 'deal_id') AS deal_id, pc_required(account_id,
              pc_time(closed_at, closed_at_v, $now::TIMESTAMP) AS closed_at,
              pc_date(expected_close_date, ecd_v) AS ecd, pc_prob(probability, probability_v) AS probability,
              forecast_category, deal_type, lost_reason, source
-      FROM (SELECT *, pc_plain(amount) AS amount_v, pc_plain(list_amount) AS list_amount_v, pc_iso(created_at) AS created_at_v,
-                   pc_iso(closed_at) AS closed_at_v, pc_iso(expected_close_date) AS ecd_v, pc_plain(probability) AS probability_v
+      FROM (SELECT *, pc_plain(amount, amount_ok) AS amount_v, pc_plain(list_amount, list_amount_ok) AS list_amount_v,
+                   pc_iso(created_at, created_at_ok) AS created_at_v, pc_iso(closed_at, closed_at_ok) AS closed_at_v,
+                   pc_iso(expected_close_date, expected_close_date_ok) AS ecd_v,
+                   pc_plain(probability, probability_ok) AS probability_v
             FROM pc_src_deals)) s
 LEFT JOIN pc_deal_stages m ON m.pipeline_raw = s.pipeline AND m.stage_raw = s.stage AND m.status_raw = s.status
 LEFT JOIN pc_rates r ON r.currency = s.currency

@@ -10,8 +10,8 @@ SELECT pc_required(deal_id, 'deal_id') AS deal_id, pc_required(stage, 'stage') A
        pc_required(pc_time(entered_at, entered_at_v, $now::TIMESTAMP), 'entered_at') AS entered_at,
        pc_prob(probability, probability_v) AS probability, pc_amount(amount, amount_v) AS amount,
        pc_date(expected_close_date, ecd_v) AS ecd
-FROM (SELECT *, pc_iso(entered_at) AS entered_at_v, pc_plain(probability) AS probability_v, pc_plain(amount) AS amount_v,
-             pc_iso(expected_close_date) AS ecd_v
+FROM (SELECT *, pc_iso(entered_at, entered_at_ok) AS entered_at_v, pc_plain(probability, probability_ok) AS probability_v,
+             pc_plain(amount, amount_ok) AS amount_v, pc_iso(expected_close_date, expected_close_date_ok) AS ecd_v
       FROM pc_src_history);
 
 -- One sort: every row is numbered in the deal's order and the rows that
