@@ -7,8 +7,9 @@
 //	run     pipecast run (every model)
 //	report  pipecast report (the workbook)
 //
-// It prints wall time, rows per second and peak RSS per step, the ratio of
-// ingest to the floor, each step's growth from the smallest to the largest
+// The floor and ingest run three times (--repeat), alternately, and count
+// by their median. It prints wall time, rows per second and peak RSS per
+// step, the ratio of ingest to the floor, each step's growth from the smallest to the largest
 // scale, and each target met or missed; the same rows are appended to
 // results.csv in the cache folder, to compare commits. See
 // docs/performance.md.
@@ -24,6 +25,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -60,8 +62,12 @@ func run(args []string, out io.Writer) error {
 	cache := fs.String("cache", ".bench", "cache folder for exports, databases and results.csv")
 	scales := fs.String("deals", "100000,1000000", "comma-separated scales, in deals")
 	seed := fs.Int("seed", 1, "generator seed")
+	repeat := fs.Int("repeat", 3, "how often floor and ingest run, one after the other, at each scale (the median counts)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *repeat < 1 {
+		return fmt.Errorf("--repeat: %d is not a number of runs", *repeat)
 	}
 	var ns []int
 	for _, s := range strings.Split(*scales, ",") {
@@ -80,7 +86,7 @@ func run(args []string, out io.Writer) error {
 	}
 	var steps []step
 	for _, n := range ns {
-		s, err := benchScale(out, binPath, *cache, n, *seed)
+		s, err := benchScale(out, binPath, *cache, n, *seed, *repeat)
 		if err != nil {
 			return err
 		}
@@ -90,8 +96,12 @@ func run(args []string, out io.Writer) error {
 	return appendCSV(filepath.Join(*cache, "results.csv"), steps)
 }
 
-// benchScale measures the four steps at one scale.
-func benchScale(out io.Writer, bin, cache string, n, seed int) ([]step, error) {
+// benchScale measures the four steps at one scale. The floor and ingest
+// run repeat times, alternately, each into a fresh database, and count by
+// their median wall time (and largest peak RSS): on a shared machine one
+// run of either can be a second off, which is more than the margin the
+// ratio is judged by. run and report then run once on the last ingest.
+func benchScale(out io.Writer, bin, cache string, n, seed, repeat int) ([]step, error) {
 	export := filepath.Join(cache, fmt.Sprintf("export-%d-seed%d", n, seed))
 	if _, err := os.Stat(filepath.Join(export, "deals.csv")); err != nil {
 		fmt.Fprintf(out, "generating %d deals into %s (once; cached)\n", n, export)
@@ -110,11 +120,6 @@ func benchScale(out io.Writer, bin, cache string, n, seed int) ([]step, error) {
 	}
 	floorDB := filepath.Join(cache, fmt.Sprintf("floor-%d.duckdb", n))
 	db := filepath.Join(cache, fmt.Sprintf("bench-%d.duckdb", n))
-	for _, p := range []string{floorDB, floorDB + ".wal", db, db + ".wal"} {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, err
-		}
-	}
 	var q strings.Builder
 	for _, f := range files {
 		abs, err := filepath.Abs(filepath.Join(export, f))
@@ -126,29 +131,71 @@ func benchScale(out io.Writer, bin, cache string, n, seed int) ([]step, error) {
 	q.WriteString("SELECT count(*) FROM floor_deals;")
 	cfg := filepath.Join(export, "pipecast.yaml")
 	report := filepath.Join(cache, fmt.Sprintf("report-%d.xlsx", n))
-	plan := []struct {
-		name string
-		args []string
-		rows int64
-	}{
-		{"floor", []string{"--db", floorDB, "sql", "--write", q.String()}, rows},
-		{"ingest", []string{"--db", db, "--config", cfg, "ingest", export}, rows},
-		{"run", []string{"--db", db, "--config", cfg, "run"}, int64(n)},
-		{"report", []string{"--db", db, "--config", cfg, "report", "-o", report}, int64(n)},
+	type plan struct {
+		name  string
+		fresh string // the database removed before each run
+		args  []string
+		rows  int64
+		times int
 	}
-	var steps []step
-	for _, p := range plan {
-		fmt.Fprintf(out, "%-7s %8d deals ... ", p.name, n)
+	plans := []plan{
+		{"floor", floorDB, []string{"--db", floorDB, "sql", "--write", q.String()}, rows, repeat},
+		{"ingest", db, []string{"--db", db, "--config", cfg, "ingest", export}, rows, repeat},
+		{"run", "", []string{"--db", db, "--config", cfg, "run"}, int64(n), 1},
+		{"report", "", []string{"--db", db, "--config", cfg, "report", "-o", report}, int64(n), 1},
+	}
+	runs := map[string][]step{}
+	one := func(p plan, i int) error {
+		if p.fresh != "" {
+			for _, f := range []string{p.fresh, p.fresh + ".wal"} {
+				if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+					return err
+				}
+			}
+		}
+		label := p.name
+		if p.times > 1 {
+			label = fmt.Sprintf("%s %d/%d", p.name, i+1, p.times)
+		}
+		fmt.Fprintf(out, "%-10s %8d deals ... ", label, n)
 		st, err := measure(bin, p.args...)
 		if err != nil {
 			fmt.Fprintln(out, "failed")
-			return nil, fmt.Errorf("%s at %d deals: %w", p.name, n, err)
+			return fmt.Errorf("%s at %d deals: %w", p.name, n, err)
 		}
 		st.scale, st.name, st.rows = n, p.name, p.rows
 		fmt.Fprintf(out, "%6.1f s, %5d MiB\n", st.wall.Seconds(), st.rssKiB/1024)
-		steps = append(steps, st)
+		runs[p.name] = append(runs[p.name], st)
+		return nil
+	}
+	for i := 0; i < repeat; i++ {
+		for _, p := range plans[:2] {
+			if err := one(p, i); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, p := range plans[2:] {
+		if err := one(p, 0); err != nil {
+			return nil, err
+		}
+	}
+	var steps []step
+	for _, p := range plans {
+		steps = append(steps, median(runs[p.name]))
 	}
 	return steps, nil
+}
+
+// median is the run of median wall time, with the largest peak RSS of all.
+func median(runs []step) step {
+	sorted := append([]step(nil), runs...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].wall < sorted[j].wall })
+	m := sorted[len(sorted)/2]
+	for _, r := range runs {
+		m.rssKiB = max(m.rssKiB, r.rssKiB)
+	}
+	return m
 }
 
 // measure runs the binary and returns its wall time and peak RSS.
