@@ -175,6 +175,13 @@ func benchScale(out io.Writer, bin, cache string, n, seed, repeat int) ([]step, 
 			}
 		}
 	}
+	if repeat > 1 {
+		fmt.Fprintf(out, "ingest / floor, run by run:")
+		for i := range runs["floor"] {
+			fmt.Fprintf(out, " %.2f", runs["ingest"][i].wall.Seconds()/runs["floor"][i].wall.Seconds())
+		}
+		fmt.Fprintf(out, " (the verdict below takes the median of each)\n")
+	}
 	for _, p := range plans[2:] {
 		if err := one(p, 0); err != nil {
 			return nil, err
