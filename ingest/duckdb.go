@@ -310,7 +310,7 @@ func (c *colCheck) check(l []byte) {
 	// fields than the header stops DuckDB's strict reader anyway.
 	for col, start := 0, 0; ; col++ {
 		i := nextComma(l, start)
-		if c.ok[col] && !valueShape(c.kinds[col], trimSpaces(l[start:i])) {
+		if c.ok[col] && !valueShape(c.kinds[col], bytes.Trim(l[start:i], " ")) {
 			c.ok[col] = false
 			c.open--
 		}
@@ -344,23 +344,14 @@ func nextComma(l []byte, i int) int {
 	return len(l)
 }
 
-func trimSpaces(v []byte) []byte {
-	for len(v) > 0 && v[0] == ' ' {
-		v = v[1:]
-	}
-	for len(v) > 0 && v[len(v)-1] == ' ' {
-		v = v[:len(v)-1]
-	}
-	return v
-}
-
 func (c *colCheck) fail() {
 	clear(c.ok)
 	c.open = 0
 }
 
-// valueShape reports whether v, trimmed, is empty or has the syntax the
-// DuckDB path's macros accept for its kind (pc_iso, pc_plain).
+// valueShape reports whether v (trimmed of spaces, as SQL's trim does) is
+// empty or has the syntax the DuckDB path's macros accept for its kind
+// (pc_iso, pc_plain).
 func valueShape(k kind, v []byte) bool {
 	if len(v) == 0 {
 		return true
