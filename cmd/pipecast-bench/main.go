@@ -9,10 +9,10 @@
 //
 // The floor and ingest run three times (--repeat), alternately, and count
 // by their median. It prints wall time, rows per second and peak RSS per
-// step, the ratio of ingest to the floor, each step's growth from the smallest to the largest
-// scale, and each target met or missed; the same rows are appended to
-// results.csv in the cache folder, to compare commits. See
-// docs/performance.md.
+// step, the ratio of ingest to the floor (of the medians, and of each pair
+// of runs), each step's growth from the smallest to the largest scale, and
+// each target met or missed; the same rows are appended to results.csv in
+// the cache folder, to compare commits. See docs/performance.md.
 package main
 
 import (

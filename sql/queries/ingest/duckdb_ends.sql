@@ -23,7 +23,7 @@ FROM (SELECT e.*, coalesce(k.kind, pc_fallback('a stage not in the stages table'
                               max(entered_at) AS last_at
                        FROM pc_stage_history GROUP BY deal) h ON h.deal = d.deal) e
       LEFT JOIN pc_stage_kinds k ON k.pipeline = e.pipeline AND k.stage = e.last_stage)
-WHERE n IS NULL OR gaps OR (status <> 'open' AND last_kind <> status) OR (status = 'open' AND last_stage <> stage);
+WHERE rebuilt OR gaps OR closing OR open_elsewhere;
 
 -- Entries numbered 1.. per deal again where duckdb_history.sql left a gap
 -- (a row that repeated its stage); only those deals are sorted again.
